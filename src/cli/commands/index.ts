@@ -1,0 +1,6 @@
+/** Every subcommand module, in help order. Add a command: write its module and list it here. */
+import type { Command } from "commander";
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

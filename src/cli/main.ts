@@ -1,0 +1,34 @@
+/**
+ * The `kiln` command. Each subcommand lives in src/cli/commands/<name>.ts and
+ * registers itself; this file only wires them and turns errors into one line.
+ */
+import { Command, CommanderError } from "commander";
+import { isKilnError } from "../errors.ts";
+import { commands } from "./commands/index.ts";
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("kiln")
+    .description("Reproducible, pinned, multi-arch container images on BuildKit")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return process.exitCode ? Number(process.exitCode) : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (isKilnError(e)) {
+      process.stderr.write(`kiln: ${e.toLine()}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`kiln: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(70);
+  },
+);

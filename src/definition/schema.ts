@@ -1,0 +1,159 @@
+/**
+ * The shape of an image definition (`images/<name>/image.ts`).
+ * One zod schema gives both the TypeScript types (editor completion) and the
+ * load-time validation (errors that name the file and the field).
+ */
+import { z } from "zod";
+
+export const CATEGORIES = ["base", "tooling", "infrastructure", "home-and-media", "experimental"] as const;
+export const SUPPORTED_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+export const DEFAULT_PLATFORMS = [...SUPPORTED_PLATFORMS];
+/** Secrets kiln renders from the site settings and hands to builds (`RUN --mount=type=secret,id=...`). */
+export const SITE_SECRET_IDS = ["apt.conf", "curlrc", "netrc", "ca.pem", "client.pem", "client.key", "keyring.gpg", "goproxy"] as const;
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes");
+const platform = z.enum(SUPPORTED_PLATFORMS);
+/** A catalog reference: `image` (its default target) or `image:target`. */
+export const catalogRef = z.string().regex(/^[a-z0-9][a-z0-9-]*(:[a-z0-9][a-z0-9-]*)?$/, "a catalog image as `name` or `name:target`");
+
+const outputs = z.strictObject({
+  /** Repository names without registry, e.g. `kiln/debian`. Registries come from the settings. */
+  names: z.array(z.string().regex(/^[a-z0-9._/-]+$/, "a repository name like `kiln/debian`")).min(1).optional(),
+  /** Tags; `{snapshotDate}` (YYYY-MM-DD of the locked Debian snapshot) and `{version}` are filled in. */
+  tags: z.array(z.string().regex(/^[A-Za-z0-9_.{}-]+$/, "a tag (letters, digits, `_.-`, `{placeholders}`)")).min(1).optional(),
+});
+
+const metadata = z.strictObject({
+  title: z.string().optional(),
+  description: z.string().optional(),
+  authors: z.string().optional(),
+  url: z.string().optional(),
+  documentation: z.string().optional(),
+  source: z.string().optional(),
+  vendor: z.string().optional(),
+  licenses: z.string().optional(),
+});
+
+const commandTest = z.strictObject({
+  name: z.string(),
+  /** Arguments appended to the image's entrypoint, or a full command when `entrypoint` is given. */
+  command: z.array(z.string()),
+  entrypoint: z.array(z.string()).optional(),
+  exitCode: z.number().int().default(0),
+  /** Each string must appear in stdout+stderr. */
+  outputContains: z.array(z.string()).default([]),
+});
+
+const probe = z.strictObject({
+  name: z.string(),
+  kind: z.enum(["tcp", "http", "metrics"]),
+  port: z.number().int().min(1).max(65535),
+  path: z.string().default("/"),
+  status: z.number().int().default(200),
+  bodyContains: z.array(z.string()).default([]),
+});
+
+const runtime = z.strictObject({
+  /** The user the image runs as (`2000`, `2000:2000`); never root. */
+  user: z.string().default("2000"),
+  ports: z.array(z.number().int().min(1).max(65535)).default([]),
+  volumes: z.array(z.string().startsWith("/")).default([]),
+  /** Environment for `kiln test` runs. */
+  env: z.record(z.string(), z.string()).default({}),
+  healthcheck: z.boolean().default(true),
+  /** A port that serves Prometheus metrics, when the software has them. */
+  metrics: z.strictObject({ port: z.number().int(), path: z.string().default("/metrics") }).optional(),
+  tests: z.array(commandTest).default([]),
+  probes: z.array(probe).default([]),
+  /** Compressed size budget per platform, in MB. */
+  sizeBudgetMB: z.number().positive().optional(),
+  /** The final stage may run commands (only for images that cannot avoid it). */
+  allowRunInFinalStage: z.boolean().default(false),
+  /** The image is a tool image (builder, auditor): compilers and package managers are allowed. */
+  tooling: z.boolean().default(false),
+});
+
+const target = z.strictObject({
+  /** Dockerfile stage; defaults to the target's name. */
+  stage: z.string().optional(),
+  description: z.string().optional(),
+  platforms: z.array(platform).min(1).optional(),
+  outputs: outputs.optional(),
+  buildArgs: z.record(z.string(), z.string()).optional(),
+  runtime: runtime.optional(),
+});
+
+/** External inputs declared by a definition and pinned in its lock (see src/lock). */
+const inputs = z.strictObject({
+  /** Debian packages to lock, per name; versions and hashes live in the lock. */
+  debian: z
+    .strictObject({
+      suite: z.string().default("bookworm"),
+      /** `minbase` resolves the full minbase set of a rootfs; `packages` a list plus dependencies. */
+      set: z.enum(["minbase", "packages"]).default("packages"),
+      packages: z.array(z.string()).default([]),
+      /** Architectures to install for besides the target one (cross toolchains). */
+      foreignArchitectures: z.array(z.string()).default([]),
+    })
+    .optional(),
+  git: z
+    .record(
+      z.string(),
+      z.strictObject({ url: z.string(), ref: z.string() }),
+    )
+    .default({}),
+  downloads: z
+    .record(
+      z.string(),
+      z.strictObject({
+        /** One URL, or one per platform (`linux/amd64` -> url). `{arch}` is replaced by the target architecture. */
+        url: z.union([z.string(), z.record(platform, z.string())]),
+        algorithm: z.enum(["sha256", "sha512"]).default("sha256"),
+        signature: z.strictObject({ url: z.string(), fingerprint: z.string() }).optional(),
+      }),
+    )
+    .default({}),
+});
+
+export const definitionSchema = z.strictObject({
+  name,
+  category: z.enum(CATEGORIES),
+  description: z.string().min(1),
+  /** Dockerfile path relative to the definition's folder. */
+  dockerfile: z.string().default("Dockerfile"),
+  /** Build context folder relative to the definition's folder. */
+  context: z.string().default("."),
+  platforms: z.array(platform).min(1).default(DEFAULT_PLATFORMS),
+  targets: z.record(name, target).default({ image: {} }),
+  /** Target built when none is named. */
+  defaultTarget: z.string().optional(),
+  buildArgs: z.record(z.string(), z.string()).default({}),
+  /** Site secrets the Dockerfile mounts (`RUN --mount=type=secret,id=apt.conf`). */
+  secrets: z.array(z.enum(SITE_SECRET_IDS)).default([]),
+  /** Named build contexts fed from catalog images by digest: `{ debian: "debian" }` -> `FROM debian`. */
+  parents: z.record(z.string(), catalogRef).default({}),
+  outputs: outputs.default({}),
+  metadata: metadata.default({}),
+  runtime: runtime.default(runtime.parse({})),
+  inputs: inputs.default(inputs.parse({})),
+  /** Fixed SOURCE_DATE_EPOCH when no lock provides one. */
+  sourceDateEpoch: z.number().int().nonnegative().optional(),
+});
+
+/** What an author writes (defaults optional). */
+export type ImageDefinitionInput = z.input<typeof definitionSchema>;
+/** What kiln works with (defaults filled in). */
+export type ImageDefinition = z.output<typeof definitionSchema>;
+export type TargetDefinition = z.output<typeof target>;
+export type RuntimeExpectations = z.output<typeof runtime>;
+export type Category = (typeof CATEGORIES)[number];
+export type Platform = (typeof SUPPORTED_PLATFORMS)[number];
+export type SiteSecretId = (typeof SITE_SECRET_IDS)[number];
+
+/**
+ * Typed identity helper for `image.ts` files: gives editor completion and
+ * marks the object so the loader can tell a definition from anything else.
+ */
+export function defineImage(def: ImageDefinitionInput): ImageDefinitionInput {
+  return def;
+}

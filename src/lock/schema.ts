@@ -1,0 +1,87 @@
+/**
+ * The lock: every external input of one image, pinned by content address.
+ * One JSON file per image (`images/<name>/kiln.lock.json`), keys in a stable
+ * order so that a diff reads well and an unchanged world rewrites it byte for byte.
+ */
+import { z } from "zod";
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex sha256");
+const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "an OCI digest `sha256:<hex>`");
+/** snapshot.debian.org timestamp, e.g. 20261129T000000Z */
+export const snapshotTimestamp = z.string().regex(/^\d{8}T\d{6}Z$/, "a snapshot timestamp like 20261129T000000Z");
+
+export const lockedDebSchema = z.strictObject({
+  name: z.string(),
+  version: z.string(),
+  architecture: z.string(),
+  /** Archive the pool path is relative to: `debian` or `debian-security`. */
+  archive: z.enum(["debian", "debian-security"]),
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256,
+});
+
+export const debianLockSchema = z.strictObject({
+  suite: z.string(),
+  snapshot: snapshotTimestamp,
+  /** What was requested (minbase or a package list): used by `lock --check`. */
+  request: z.strictObject({ set: z.enum(["minbase", "packages"]), packages: z.array(z.string()), foreignArchitectures: z.array(z.string()) }),
+  /** Per Debian architecture of the target platform, the full installed set. */
+  packages: z.record(z.string(), z.array(lockedDebSchema)),
+});
+
+export const gitLockSchema = z.strictObject({ url: z.string(), ref: z.string(), commit: z.string().regex(/^[0-9a-f]{40}$/, "a full commit id") });
+
+export const downloadLockSchema = z.strictObject({
+  url: z.string(),
+  sha256: sha256.optional(),
+  sha512: z.string().regex(/^[0-9a-f]{128}$/).optional(),
+  signature: z.strictObject({ url: z.string(), fingerprint: z.string(), sha256 }).optional(),
+});
+
+export const parentLockSchema = z.strictObject({
+  ref: z.string(),
+  index: digest,
+  manifests: z.record(z.string(), digest),
+});
+
+export const lockSchema = z.strictObject({
+  lockVersion: z.literal(1),
+  image: z.string(),
+  debian: debianLockSchema.optional(),
+  git: z.record(z.string(), gitLockSchema).optional(),
+  /** name -> platform (`linux/amd64`, or `any` when the URL is shared) -> pin */
+  downloads: z.record(z.string(), z.record(z.string(), downloadLockSchema)).optional(),
+  parents: z.record(z.string(), parentLockSchema).optional(),
+});
+
+export type Lock = z.output<typeof lockSchema>;
+export type DebianLock = z.output<typeof debianLockSchema>;
+export type LockedDeb = z.output<typeof lockedDebSchema>;
+export type GitLock = z.output<typeof gitLockSchema>;
+export type DownloadLock = z.output<typeof downloadLockSchema>;
+export type ParentLock = z.output<typeof parentLockSchema>;
+
+/** JSON with object keys sorted (arrays keep their order) and a final newline. */
+export function stableStringify(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value), null, 2) + "\n";
+}
+
+/** The SOURCE_DATE_EPOCH a snapshot timestamp stands for. */
+export function snapshotToEpoch(ts: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(ts);
+  if (!m) throw new Error(`bad snapshot timestamp ${ts}`);
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000;
+}

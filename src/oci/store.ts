@@ -1,0 +1,218 @@
+/**
+ * The local store: one OCI image layout (one blob store) holding every image
+ * kiln built, indexed by catalog reference (`debian:image`) and by digest.
+ * Builds export here first; load, push, tests and child builds read from here,
+ * so what is published is exactly what was built, digests preserved.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import lockfile from "proper-lockfile";
+import { KilnError } from "../errors.ts";
+import { hashFile } from "../util/cas.ts";
+
+export const MEDIA_INDEX = "application/vnd.oci.image.index.v1+json";
+export const MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+export const REF_ANNOTATION = "org.opencontainers.image.ref.name";
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { architecture: string; os: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+
+export interface OciIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+export interface OciManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+/** A stored image: its top digest and, per platform, its manifest. */
+export interface StoredImage {
+  ref?: string;
+  digest: string;
+  mediaType: string;
+  /** `linux/amd64` -> manifest descriptor */
+  manifests: Record<string, Descriptor>;
+  annotations: Record<string, string>;
+}
+
+export function platformOf(d: Descriptor): string {
+  const p = d.platform;
+  return p ? `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}` : "unknown";
+}
+
+export class OciStore {
+  private constructor(readonly dir: string) {}
+
+  /** Opens (creating when missing) the layout at `dir`. */
+  static async open(dir: string): Promise<OciStore> {
+    await fs.mkdir(path.join(dir, "blobs", "sha256"), { recursive: true });
+    const layout = path.join(dir, "oci-layout");
+    if (!(await exists(layout))) await writeAtomic(layout, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    const index = path.join(dir, "index.json");
+    if (!(await exists(index))) await writeAtomic(index, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_INDEX, manifests: [] }));
+    return new OciStore(dir);
+  }
+
+  blobPath(digest: string): string {
+    const [alg, hex] = digest.split(":");
+    return path.join(this.dir, "blobs", alg!, hex!);
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    return exists(this.blobPath(digest));
+  }
+
+  async readJson<T>(digest: string): Promise<T> {
+    return JSON.parse(await fs.readFile(this.blobPath(digest), "utf8")) as T;
+  }
+
+  async index(): Promise<OciIndex> {
+    return JSON.parse(await fs.readFile(path.join(this.dir, "index.json"), "utf8")) as OciIndex;
+  }
+
+  /** Every stored reference, newest entry per reference. */
+  async list(): Promise<StoredImage[]> {
+    const idx = await this.index();
+    return Promise.all(idx.manifests.map((d) => this.describe(d)));
+  }
+
+  /** Finds an image by catalog reference (`debian:image`) or digest (`sha256:...`). */
+  async resolve(refOrDigest: string): Promise<StoredImage | undefined> {
+    const idx = await this.index();
+    const byRef = idx.manifests.find((d) => d.annotations?.[REF_ANNOTATION] === refOrDigest);
+    if (byRef) return this.describe(byRef);
+    if (/^sha256:[0-9a-f]{64}$/.test(refOrDigest) && (await this.hasBlob(refOrDigest))) {
+      const known = idx.manifests.find((d) => d.digest === refOrDigest);
+      if (known) return this.describe(known);
+      const raw = await this.readJson<{ mediaType?: string; manifests?: unknown }>(refOrDigest);
+      const mediaType = raw.mediaType ?? (raw.manifests ? MEDIA_INDEX : MEDIA_MANIFEST);
+      const size = (await fs.stat(this.blobPath(refOrDigest))).size;
+      return this.describe({ mediaType, digest: refOrDigest, size });
+    }
+    return undefined;
+  }
+
+  async require(refOrDigest: string): Promise<StoredImage> {
+    const found = await this.resolve(refOrDigest);
+    if (!found) throw new KilnError(`image ${refOrDigest} is not in the local store (${this.dir})`, `build it first: kiln build ${refOrDigest.split(":")[0]}`);
+    return found;
+  }
+
+  private async describe(top: Descriptor): Promise<StoredImage> {
+    const manifests: Record<string, Descriptor> = {};
+    if (top.mediaType === MEDIA_INDEX || top.mediaType === DOCKER_LIST) {
+      const idx = await this.readJson<OciIndex>(top.digest);
+      for (const m of idx.manifests) {
+        // Attestation manifests carry platform unknown/unknown: not an image.
+        if (m.platform && m.platform.os !== "unknown") manifests[platformOf(m)] = m;
+      }
+    } else {
+      const manifest = await this.readJson<OciManifest>(top.digest);
+      const config = await this.readJson<{ os: string; architecture: string; variant?: string }>(manifest.config.digest);
+      manifests[`${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`] = top;
+    }
+    return { ref: top.annotations?.[REF_ANNOTATION], digest: top.digest, mediaType: top.mediaType, manifests, annotations: top.annotations ?? {} };
+  }
+
+  /**
+   * Copies an OCI layout produced by the engine into the store (blobs verified
+   * by hash) and points `ref` at its top descriptor.
+   */
+  async importLayout(srcDir: string, ref: string, annotations: Record<string, string> = {}): Promise<StoredImage> {
+    const srcIndex = JSON.parse(await fs.readFile(path.join(srcDir, "index.json"), "utf8")) as OciIndex;
+    const top = srcIndex.manifests[0];
+    if (!top || srcIndex.manifests.length !== 1) throw new Error(`expected one image in ${srcDir}, found ${srcIndex.manifests.length}`);
+    const blobsDir = path.join(srcDir, "blobs", "sha256");
+    for (const hex of await fs.readdir(blobsDir)) {
+      const digest = `sha256:${hex}`;
+      if (await this.hasBlob(digest)) continue;
+      const src = path.join(blobsDir, hex);
+      const actual = await hashFile(src);
+      if (actual !== hex) throw new Error(`engine export is corrupt: blob ${hex} hashes to ${actual}`);
+      const tmp = `${this.blobPath(digest)}.tmp-${process.pid}`;
+      await fs.copyFile(src, tmp);
+      await fs.rename(tmp, this.blobPath(digest));
+    }
+    const { annotations: engineAnnotations, ...plain } = top;
+    void engineAnnotations;
+    const entry: Descriptor = { ...plain, annotations: { ...annotations, [REF_ANNOTATION]: ref } };
+    await this.updateIndex((idx) => {
+      idx.manifests = idx.manifests.filter((d) => d.annotations?.[REF_ANNOTATION] !== ref);
+      idx.manifests.push(entry);
+      idx.manifests.sort((a, b) => (a.annotations?.[REF_ANNOTATION] ?? "").localeCompare(b.annotations?.[REF_ANNOTATION] ?? ""));
+    });
+    return this.describe(entry);
+  }
+
+  /** Every blob an image needs (top, manifests, configs, layers). */
+  async blobsOf(digest: string): Promise<string[]> {
+    const out = new Set<string>([digest]);
+    const raw = await this.readJson<OciIndex & OciManifest>(digest);
+    if (raw.manifests) for (const m of raw.manifests) for (const b of await this.blobsOf(m.digest)) out.add(b);
+    if (raw.config) {
+      out.add(raw.config.digest);
+      for (const l of raw.layers) out.add(l.digest);
+    }
+    return [...out];
+  }
+
+  /**
+   * Writes a standalone OCI layout holding one image (hard links where the
+   * file system allows): what skopeo pushes and `docker load` reads.
+   */
+  async exportLayout(digest: string, destDir: string, refName?: string): Promise<void> {
+    const image = await this.require(digest);
+    await fs.mkdir(path.join(destDir, "blobs", "sha256"), { recursive: true });
+    for (const blob of await this.blobsOf(digest)) {
+      const dest = path.join(destDir, "blobs", "sha256", blob.slice("sha256:".length));
+      if (await exists(dest)) continue;
+      await fs.link(this.blobPath(blob), dest).catch(() => fs.copyFile(this.blobPath(blob), dest));
+    }
+    const size = (await fs.stat(this.blobPath(digest))).size;
+    const annotations = refName ? { [REF_ANNOTATION]: refName, "io.containerd.image.name": refName } : undefined;
+    await fs.writeFile(path.join(destDir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    await fs.writeFile(
+      path.join(destDir, "index.json"),
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_INDEX, manifests: [{ mediaType: image.mediaType, digest, size, ...(annotations ? { annotations } : {}) }] }),
+    );
+  }
+
+  /** Read-modify-write of index.json under an inter-process lock; the write is atomic. */
+  private async updateIndex(change: (idx: OciIndex) => void): Promise<void> {
+    const file = path.join(this.dir, "index.json");
+    const release = await lockfile.lock(file, { retries: { retries: 50, minTimeout: 50, maxTimeout: 500 }, stale: 30_000 });
+    try {
+      const idx = await this.index();
+      change(idx);
+      await writeAtomic(file, JSON.stringify(idx, null, 2) + "\n");
+    } finally {
+      await release();
+    }
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function writeAtomic(file: string, content: string | Buffer): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  await fs.writeFile(tmp, content);
+  await fs.rename(tmp, file);
+}
