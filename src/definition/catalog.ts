@@ -1,0 +1,147 @@
+/**
+ * Loading image definitions: `images/<name>/image.ts` files, validated at
+ * load time so that a mistake is reported with the file, the field and what
+ * is allowed, before anything else runs.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { z } from "zod";
+import { KilnError } from "../errors.ts";
+import { REPO_ROOT } from "../paths.ts";
+import { definitionSchema, type ImageDefinition } from "./schema.ts";
+
+export const DEFINITION_FILE = "image.ts";
+
+export interface LoadedImage {
+  name: string;
+  /** Absolute folder of the definition. */
+  dir: string;
+  /** Absolute path of image.ts. */
+  file: string;
+  def: ImageDefinition;
+}
+
+export interface Catalog {
+  root: string;
+  images: Map<string, LoadedImage>;
+}
+
+export function imagesDir(root = REPO_ROOT): string {
+  return path.join(root, "images");
+}
+
+/** Names of all image folders that hold a definition, sorted. */
+export async function listImageNames(root = REPO_ROOT): Promise<string[]> {
+  const entries = await fs.readdir(imagesDir(root), { withFileTypes: true }).catch(() => []);
+  const names: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory() && (await exists(path.join(imagesDir(root), e.name, DEFINITION_FILE)))) names.push(e.name);
+  }
+  return names.sort();
+}
+
+export async function loadCatalog(root = REPO_ROOT): Promise<Catalog> {
+  const images = new Map<string, LoadedImage>();
+  for (const name of await listImageNames(root)) images.set(name, await loadImage(name, root));
+  return { root, images };
+}
+
+/** Loads one image by name; an unknown name lists the known ones. */
+export async function loadImage(name: string, root = REPO_ROOT): Promise<LoadedImage> {
+  const dir = path.join(imagesDir(root), name);
+  const file = path.join(dir, DEFINITION_FILE);
+  if (!(await exists(file))) {
+    const known = await listImageNames(root);
+    const close = known.filter((k) => similar(k, name));
+    throw new KilnError(
+      `unknown image "${name}": no ${path.relative(process.cwd(), file) || file}`,
+      close.length ? `did you mean ${close.join(" or ")}? (\`kiln ls\` lists all images)` : `known images: ${known.join(", ") || "none"}`,
+    );
+  }
+  return loadDefinitionFile(file, name);
+}
+
+/** Imports and validates one definition file. */
+export async function loadDefinitionFile(file: string, expectedName?: string): Promise<LoadedImage> {
+  const rel = path.relative(process.cwd(), file) || file;
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new KilnError(`${rel}: cannot load the definition: ${msg}`, "fix the TypeScript error in that file");
+  }
+  if (mod.default === undefined) throw new KilnError(`${rel}: no default export`, "end the file with `export default defineImage({ ... })`");
+  const parsed = definitionSchema.safeParse(mod.default, { reportInput: true });
+  if (!parsed.success) throw new KilnError(`${rel}: ${describeIssue(parsed.error.issues[0]!)}`, "see the definition reference in README.md");
+  const def = parsed.data;
+  const dir = path.dirname(file);
+  if (expectedName && def.name !== expectedName) {
+    throw new KilnError(`${rel}: name: "${def.name}" does not match its folder "${expectedName}"`, `set name: "${expectedName}" or rename the folder`);
+  }
+  if (def.defaultTarget && !(def.defaultTarget in def.targets)) {
+    throw new KilnError(`${rel}: defaultTarget: "${def.defaultTarget}" is not one of the targets (${Object.keys(def.targets).join(", ")})`);
+  }
+  return { name: def.name, dir, file, def };
+}
+
+/** One line: the field path, what is wrong, and what is allowed. */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("") : "(definition)";
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return `${field === "(definition)" ? "" : field + ": "}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}${allowedKeysHint(issue.path)}`;
+    case "invalid_value":
+      return `${field}: invalid value; allowed: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_type":
+      return `${field}: expected ${issue.expected}${issue.input === undefined ? " (missing)" : `, got ${typeOf(issue.input)}`}`;
+    default:
+      return `${field}: ${issue.message}`;
+  }
+}
+
+function allowedKeysHint(p: PropertyKey[]): string {
+  let schema: unknown = definitionSchema;
+  for (const seg of p) {
+    schema = unwrap(schema);
+    const shape = (schema as { shape?: Record<string, unknown> }).shape;
+    const element = (schema as { def?: { element?: unknown; valueType?: unknown } }).def;
+    if (shape && typeof seg === "string") schema = shape[seg];
+    else if (element?.element) schema = element.element;
+    else if (element?.valueType) schema = element.valueType;
+    else return "";
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+  return shape ? `; allowed: ${Object.keys(shape).join(", ")}` : "";
+}
+
+function unwrap(schema: unknown): unknown {
+  let s = schema as { def?: { innerType?: unknown; type?: string } };
+  while (s?.def?.innerType) s = s.def.innerType as typeof s;
+  return s;
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v === "string" ? `string ${JSON.stringify(v)}` : typeof v;
+}
+
+function similar(a: string, b: string): boolean {
+  if (a.startsWith(b) || b.startsWith(a)) return true;
+  // Levenshtein distance at most 2.
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]! <= 2;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
