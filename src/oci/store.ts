@@ -157,6 +157,18 @@ export class OciStore {
     return this.describe(entry);
   }
 
+  /** Merges annotations into the entry of `ref` (the image itself is untouched); false when `ref` is not stored. */
+  async annotate(ref: string, annotations: Record<string, string>): Promise<boolean> {
+    let found = false;
+    await this.updateIndex((idx) => {
+      const entry = idx.manifests.find((d) => d.annotations?.[REF_ANNOTATION] === ref);
+      if (!entry) return;
+      found = true;
+      entry.annotations = { ...entry.annotations, ...annotations, [REF_ANNOTATION]: ref };
+    });
+    return found;
+  }
+
   /** Every blob an image needs (top, manifests, configs, layers). */
   async blobsOf(digest: string): Promise<string[]> {
     const out = new Set<string>([digest]);
