@@ -1,0 +1,64 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalRepo, tempDir } from "../../test/support/lock-fixtures.ts";
+import { ensureCommit, exportCommit, mirrorDir, resolveGitRef } from "./git.ts";
+
+describe("git sources", () => {
+  let root: string;
+  let repo: LocalRepo;
+  let first: string;
+  let second: string;
+
+  beforeAll(async () => {
+    root = await tempDir();
+    repo = await LocalRepo.create(path.join(root, "upstream"));
+    first = await repo.commit({ "README": "one\n", "bin/run.sh": "#!/bin/sh\necho one\n" });
+    repo.tag("v1");
+    repo.tag("v1-annotated", "release one");
+    second = await repo.commit({ "README": "two\n" });
+  });
+  afterAll(() => fs.rm(root, { recursive: true, force: true }));
+
+  it("resolves tags (annotated ones peeled), branches and full commits", async () => {
+    expect(await resolveGitRef("src", repo.url, "v1")).toBe(first);
+    expect(await resolveGitRef("src", repo.url, "v1-annotated")).toBe(first);
+    expect(await resolveGitRef("src", repo.url, "main")).toBe(second);
+    expect(await resolveGitRef("src", repo.url, first)).toBe(first);
+  });
+
+  it("names the source and the ref when the ref does not exist", async () => {
+    await expect(resolveGitRef("src", repo.url, "v9")).rejects.toThrow(/git source src: ref "v9" not found in file:\/\//);
+  });
+
+  it("refuses to resolve offline", async () => {
+    await expect(resolveGitRef("src", repo.url, "v1", true)).rejects.toThrow(/offline: cannot resolve git source src/);
+  });
+
+  it("mirrors once, exports the exact commit without .git, and refuses unknown commits", async () => {
+    const cacheDir = path.join(root, "cache");
+    const fix = "run `kiln refresh x`";
+    const mirror = await ensureCommit({ name: "src", url: repo.url, commit: first, cacheDir, offline: false, fix });
+    expect(mirror).toBe(mirrorDir(cacheDir, repo.url));
+    const dest = path.join(root, "out");
+    await exportCommit(mirror, first, dest, "src");
+    expect(await fs.readFile(path.join(dest, "README"), "utf8")).toBe("one\n");
+    expect(await fs.readFile(path.join(dest, "bin/run.sh"), "utf8")).toContain("echo one");
+    await expect(fs.stat(path.join(dest, ".git"))).rejects.toThrow();
+
+    // Already cached: works offline.
+    await expect(ensureCommit({ name: "src", url: repo.url, commit: first, cacheDir, offline: true, fix })).resolves.toBe(mirror);
+    const missing = "0123456789abcdef0123456789abcdef01234567";
+    await expect(ensureCommit({ name: "src", url: repo.url, commit: missing, cacheDir, offline: false, fix })).rejects.toThrow(
+      `git source src: locked commit ${missing} does not exist in ${repo.url}`,
+    );
+    await expect(ensureCommit({ name: "src", url: repo.url, commit: missing, cacheDir, offline: true, fix })).rejects.toThrow(/offline: git source src commit 0123/);
+  });
+
+  it("serialises concurrent mirror fills", async () => {
+    const cacheDir = path.join(root, "cache-concurrent");
+    const fix = "";
+    const all = await Promise.all([first, second, first].map((commit) => ensureCommit({ name: "src", url: repo.url, commit, cacheDir, offline: false, fix })));
+    expect(new Set(all).size).toBe(1);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Git sources: resolving a ref to a full commit (`git ls-remote`), keeping a
+ * bare mirror per repository in the cache, and exporting the locked commit as
+ * a plain folder (no .git) for a named build context.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import lockfile from "proper-lockfile";
+import { KilnError } from "../errors.ts";
+import { lastLine, runCommand } from "./command.ts";
+
+const COMMIT = /^[0-9a-f]{40}$/;
+/** No credential prompts: a build must fail, not hang. */
+const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" };
+
+async function git(args: string[], cwd?: string) {
+  return runCommand("git", args, { cwd, env: GIT_ENV });
+}
+
+/**
+ * The full commit a ref points to on the remote. Tags win over branches
+ * (annotated tags are peeled to their commit); a full commit id is taken as is.
+ */
+export async function resolveGitRef(name: string, url: string, ref: string, offline = false): Promise<string> {
+  if (COMMIT.test(ref)) return ref;
+  if (offline) throw new KilnError(`offline: cannot resolve git source ${name} (${url} ${ref})`, "resolving refs needs the network; run without --offline");
+  const candidates = [`refs/tags/${ref}^{}`, `refs/tags/${ref}`, `refs/heads/${ref}`, `${ref}^{}`, ref];
+  const res = await git(["ls-remote", "--", url, ...candidates]);
+  if (res.code !== 0) throw new KilnError(`git source ${name}: cannot list ${url}: ${lastLine(res.stderr)}`, "check the URL and your access to it");
+  const found = new Map<string, string>();
+  for (const line of res.stdout.split("\n")) {
+    const [commit, refName] = line.split("\t");
+    if (commit && refName) found.set(refName, commit);
+  }
+  for (const c of candidates) {
+    const commit = found.get(c);
+    if (commit) return commit;
+  }
+  throw new KilnError(`git source ${name}: ref "${ref}" not found in ${url}`, "name an existing tag, branch or full commit in the definition");
+}
+
+/** Where the bare mirror of `url` lives in the cache. */
+export function mirrorDir(cacheDir: string, url: string): string {
+  return path.join(cacheDir, "git", createHash("sha256").update(url).digest("hex").slice(0, 32));
+}
+
+async function hasCommit(mirror: string, commit: string): Promise<boolean> {
+  const res = await git(["--git-dir", mirror, "cat-file", "-t", commit]);
+  return res.code === 0 && res.stdout.trim() === "commit";
+}
+
+/**
+ * Makes sure the mirror of `url` holds `commit`, fetching only when it does
+ * not. Mirror updates are serialised by an inter-process lock; the commit is
+ * then kept by a ref of its own so that moved tags or gc never drop it.
+ */
+export async function ensureCommit(opts: { name: string; url: string; commit: string; cacheDir: string; offline: boolean; fix: string }): Promise<string> {
+  const { name, url, commit } = opts;
+  const mirror = mirrorDir(opts.cacheDir, url);
+  if (await hasCommit(mirror, commit)) return mirror;
+  if (opts.offline) throw new KilnError(`offline: git source ${name} commit ${commit} (${url}) is not in the cache (${mirror})`, "run the build once with network access to fill the cache");
+  await fs.mkdir(path.dirname(mirror), { recursive: true });
+  const release = await lockfile.lock(mirror, { realpath: false, stale: 120_000, retries: { retries: 600, minTimeout: 100, maxTimeout: 1000 } });
+  try {
+    if (await hasCommit(mirror, commit)) return mirror;
+    if (!(await fs.stat(path.join(mirror, "HEAD")).catch(() => undefined))) await initMirror(mirror);
+    let res = await git(["--git-dir", mirror, "fetch", "--quiet", "--force", "--no-tags", "--", url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
+    if (res.code !== 0) throw new KilnError(`git source ${name}: cannot fetch ${url}: ${lastLine(res.stderr)}`, "check the URL and your access to it");
+    // An unadvertised commit: servers that allow it hand it out by id.
+    if (!(await hasCommit(mirror, commit))) res = await git(["--git-dir", mirror, "fetch", "--quiet", "--", url, commit]);
+    if (!(await hasCommit(mirror, commit))) {
+      throw new KilnError(`git source ${name}: locked commit ${commit} does not exist in ${url}`, `the history was rewritten or the lock edited; ${opts.fix}`);
+    }
+    await git(["--git-dir", mirror, "update-ref", `refs/kiln/${commit}`, commit]);
+    return mirror;
+  } finally {
+    await release();
+  }
+}
+
+async function initMirror(mirror: string): Promise<void> {
+  const tmp = `${mirror}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const res = await git(["init", "--quiet", "--bare", tmp]);
+  if (res.code !== 0) throw new Error(`git init ${tmp}: ${res.stderr}`);
+  await git(["--git-dir", tmp, "config", "gc.auto", "0"]);
+  await fs.rm(mirror, { recursive: true, force: true });
+  await fs.rename(tmp, mirror);
+}
+
+/**
+ * Checks `commit` out of the mirror into `dest` (which must not exist),
+ * verifies HEAD is that commit, and removes the .git folder. The clone shares
+ * the mirror's objects read-only, so concurrent exports cannot disturb it.
+ */
+export async function exportCommit(mirror: string, commit: string, dest: string, name: string): Promise<void> {
+  let res = await git(["clone", "--quiet", "--shared", "--no-checkout", "--", mirror, dest]);
+  if (res.code !== 0) throw new Error(`git clone of ${mirror}: ${res.stderr}`);
+  res = await git(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit], dest);
+  if (res.code !== 0) throw new KilnError(`git source ${name}: cannot check out ${commit}: ${lastLine(res.stderr)}`);
+  const head = (await git(["rev-parse", "HEAD"], dest)).stdout.trim();
+  if (head !== commit) throw new KilnError(`git source ${name}: checkout gave HEAD ${head}, expected ${commit}`, "the cached mirror may be damaged; remove it and retry");
+  await fs.rm(path.join(dest, ".git"), { recursive: true, force: true });
+}
