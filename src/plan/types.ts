@@ -8,6 +8,8 @@ import type { Platform, SiteSecretId } from "../definition/schema.ts";
 /** Placeholders a driver substitutes when it runs; `kiln plan` prints them as-is. */
 export const SECRETS_DIR = "<secrets>";
 export const EXPORT_DIR = "<export>";
+/** Folder of contexts kiln prepares before the engine runs (locked debs, checkouts, downloads, rootfs). */
+export const WORK_DIR = "<work>";
 
 export interface PlanSecret {
   id: SiteSecretId | string;
@@ -34,8 +36,8 @@ export interface BuildPlan {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   secrets: PlanSecret[];
-  /** name -> `oci-layout://<store>@sha256:<index digest>` */
-  namedContexts: Record<string, { layout: string; digest: string }>;
+  /** Parents: name -> `oci-layout://<layout>@<digest>`; prepared inputs: name -> a folder under WORK_DIR. */
+  namedContexts: Record<string, { layout: string; digest: string } | { dir: string }>;
   addHosts: string[];
   noCache: boolean;
   cacheFrom: string[];
@@ -45,8 +47,8 @@ export interface BuildPlan {
   /** Full image references to publish after the build. */
   push: string[];
   load: string[];
-  /** Files kiln prepares in the context before the engine runs (generated Debian repos, verified downloads). */
-  prepare: { kind: string; description: string }[];
+  /** Inputs kiln prepares before the engine runs, from the lock (kinds: debian, git, download). */
+  prepare: string[];
 }
 
 export interface EngineTarget {

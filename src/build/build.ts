@@ -1,0 +1,162 @@
+/**
+ * One image target, end to end: plan, prepare locked inputs, run the engine
+ * with site secrets, import the OCI export into the store, then publish
+ * exactly those bytes (load, push, extra outputs).
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { loadImage, type LoadedImage } from "../definition/catalog.ts";
+import type { Platform } from "../definition/schema.ts";
+import { renderBuildctl } from "../engine/buildctl.ts";
+import { renderBuildx } from "../engine/buildx.ts";
+import { substitute } from "../engine/common.ts";
+import { requireEngine } from "../engine/detect.ts";
+import { createProgress, type ProgressMode } from "../engine/progress.ts";
+import { runEngineCommand } from "../engine/run.ts";
+import { KilnError } from "../errors.ts";
+import { gitMetadata, metadataBuildArgs, metadataLabels } from "../git/metadata.ts";
+import { readLock } from "../lock/io.ts";
+import { lockBuildArgs } from "../lock/build-args.ts";
+import { prepareInputs } from "../lock/prepare.ts";
+import type { Lock } from "../lock/schema.ts";
+import { loadImage as loadIntoDocker, pushImage } from "../oci/publish.ts";
+import { OciStore } from "../oci/store.ts";
+import { cacheDir, REPO_ROOT, storeDir } from "../paths.ts";
+import { defaultTargetOf, makePlan, splitRef, type BuildRequest } from "../plan/plan.ts";
+import { EXPORT_DIR, SECRETS_DIR, WORK_DIR, type BuildPlan, type EngineTarget } from "../plan/types.ts";
+import { withSecretsDir } from "../settings/secrets.ts";
+import type { Settings } from "../settings/schema.ts";
+import { withOutput, writeStoreOutputs } from "./outputs.ts";
+
+export type { BuildRequest } from "../plan/plan.ts";
+
+export interface BuildOptions extends BuildRequest {
+  progress?: ProgressMode;
+  dryRun?: boolean;
+  /** Extra annotations recorded on the store entry (e.g. the catalog's input hash). */
+  annotations?: Record<string, string>;
+}
+
+export interface BuildContext {
+  settings: Settings;
+  /** Repository root holding `images/` (default: this checkout). */
+  root?: string;
+  /** Where progress goes (default stderr). */
+  out?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+export interface BuildResult {
+  ref: string;
+  image: string;
+  target: string;
+  /** Top (index) digest in the store; empty on a dry run. */
+  digest: string;
+  /** platform -> manifest digest */
+  manifests: Record<string, string>;
+  durationMs: number;
+  pushed: { ref: string; digest: string }[];
+  loaded: string[];
+  plan: BuildPlan;
+  argv: string[];
+  steps?: { total: number; cached: number };
+}
+
+/** Catalog reference of a parent with its default target filled in (`debian` -> `debian:image`). */
+export async function parentStoreRef(ref: string, root: string): Promise<string> {
+  const { image, target } = splitRef(ref);
+  return `${image}:${target ?? defaultTargetOf(await loadImage(image, root))}`;
+}
+
+/** Everything up to the plan: no engine, no writes. Used by `kiln plan` and by builds. */
+export async function planBuild(req: BuildRequest, ctx: BuildContext): Promise<{ image: LoadedImage; lock?: Lock; plan: BuildPlan; store: OciStore }> {
+  const root = ctx.root ?? REPO_ROOT;
+  const image = await loadImage(splitRef(req.ref).image, root);
+  const lock = await readLock(image.dir);
+  const store = await OciStore.open(storeDir(ctx.settings));
+  const parentDigests: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(image.def.parents)) {
+    const storeRef = await parentStoreRef(ref, root);
+    const found = await store.resolve(storeRef);
+    if (found) parentDigests[name] = found.digest;
+    else throw new KilnError(`parent ${storeRef} of ${image.name} is not in the local store`, `build it first: kiln build ${storeRef} (or kiln build ${image.name} --with-parents)`);
+  }
+  const meta = await gitMetadata(image.dir, root);
+  const plan = makePlan({
+    image,
+    request: req,
+    settings: ctx.settings,
+    lock,
+    storeDir: store.dir,
+    parentDigests,
+    labels: metadataLabels(meta, image.def),
+    extraBuildArgs: { ...metadataBuildArgs(meta), ...lockBuildArgs(lock) },
+  });
+  return { image, lock, plan, store };
+}
+
+export function renderEngineArgv(plan: BuildPlan, engine: EngineTarget): string[] {
+  return engine.driver === "buildctl" ? renderBuildctl(plan, engine) : renderBuildx(plan, engine);
+}
+
+export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<BuildResult> {
+  const started = performance.now();
+  const { image, lock, plan, store } = await planBuild(req, ctx);
+  const engine = await requireEngine(ctx.settings);
+  const argvTemplate = renderEngineArgv(plan, engine);
+  const base = { ref: plan.ref, image: image.name, target: plan.target, plan, argv: argvTemplate, pushed: [], loaded: [] };
+  if (req.dryRun) return { ...base, digest: "", manifests: {}, durationMs: 0 };
+
+  const workRoot = path.join(cacheDir(ctx.settings), "work");
+  await fs.mkdir(workRoot, { recursive: true });
+  const workDir = await fs.mkdtemp(path.join(workRoot, `${image.name}-${plan.target}-`));
+  try {
+    const prepared = await prepareInputs({ image, lock, settings: ctx.settings, platforms: plan.platforms as Platform[], workDir });
+    const finalPlan = withPrepared(plan, prepared, workDir);
+    const exportDir = path.join(workDir, "export");
+    const progress = createProgress(req.progress ?? "auto", ctx.out ?? process.stderr);
+    const outcome = await withSecretsDir(ctx.settings, finalPlan.secrets.filter((s) => s.src.startsWith(SECRETS_DIR)).map((s) => s.id), async (secretsDir) => {
+      const values = { [SECRETS_DIR]: secretsDir, [EXPORT_DIR]: exportDir, [WORK_DIR]: workDir };
+      const main = await runEngineCommand(substitute(renderEngineArgv(finalPlan, engine), values), { progress });
+      if (main.code !== 0) return main;
+      // Filesystem outputs come from a second, fully cached run of the same build.
+      for (const output of finalPlan.outputs.filter((o) => o.type === "local" || o.type === "tar")) {
+        const argv = withOutput(substitute(renderEngineArgv(finalPlan, engine), values), `type=${output.type},dest=${path.resolve(output.dest)}`);
+        const extra = await runEngineCommand(argv, { progress: createProgress("quiet", ctx.out ?? process.stderr) });
+        if (extra.code !== 0) return extra;
+      }
+      return main;
+    });
+    if (outcome.code !== 0) {
+      const summary = outcome.failure ?? `the engine exited with code ${outcome.code}`;
+      const [first, ...rest] = summary.split("\n");
+      if (rest.length) (ctx.out ?? process.stderr).write(rest.join("\n") + "\n");
+      throw new KilnError(`build of ${plan.ref} failed: ${first}`, "nothing was stored, loaded or pushed");
+    }
+    const stored = await store.importLayout(exportDir, plan.ref, {
+      "dev.kiln.platforms": plan.platforms.join(","),
+      "dev.kiln.source-date-epoch": String(plan.sourceDateEpoch),
+      ...req.annotations,
+    });
+    const manifests = Object.fromEntries(Object.entries(stored.manifests).map(([p, d]) => [p, d.digest]));
+    await writeStoreOutputs(store, stored.digest, plan.outputs, plan.load[0] ?? `kiln/${plan.image}:${plan.target}`);
+    const loaded = await loadIntoDocker(store, stored.digest, plan.load);
+    const pushed = plan.push.length ? await pushImage(store, stored.digest, plan.push, ctx.settings) : [];
+    const stats = progress.stats();
+    return { ...base, digest: stored.digest, manifests, durationMs: Math.round(performance.now() - started), loaded, pushed, steps: { total: stats.steps, cached: stats.cached } };
+  } finally {
+    await fs.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Points the plan's prepared contexts at what preparation actually produced. */
+function withPrepared(plan: BuildPlan, prepared: { contextDir?: string; namedContexts: Record<string, string> }, workDir: string): BuildPlan {
+  const namedContexts: BuildPlan["namedContexts"] = { ...plan.namedContexts };
+  for (const [name, dir] of Object.entries(prepared.namedContexts)) namedContexts[name] = { dir };
+  for (const [name, ctx] of Object.entries(namedContexts)) {
+    if ("dir" in ctx && ctx.dir.startsWith(WORK_DIR) && !(name in prepared.namedContexts)) {
+      throw new KilnError(`input preparation produced no context "${name}" for ${plan.ref}`, `run \`kiln lock --check ${plan.image}\``);
+    }
+  }
+  const contextDir = prepared.contextDir ?? plan.contextDir.replace(WORK_DIR, workDir);
+  return { ...plan, namedContexts, contextDir };
+}

@@ -1,0 +1,41 @@
+/** `kiln plan IMAGE[:TARGET]`: the resolved build plan and the exact engine command line; nothing runs. */
+import type { Command } from "commander";
+import { planBuild, renderEngineArgv } from "../../build/build.ts";
+import { engineFromSettings } from "../../engine/common.ts";
+import { KilnError } from "../../errors.ts";
+import type { BuildPlan } from "../../plan/types.ts";
+import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
+import { formatArgv } from "../format.ts";
+
+export function register(program: Command): void {
+  addBuildOptions(program.command("plan").argument("[image]", "catalog image, `name` or `name:target`").description("print the resolved build plan and engine command line (secrets redacted)"))
+    .action(async (image: string | undefined, flags: BuildFlags) => {
+      if (!image) throw new KilnError("no image named", "kiln plan IMAGE (see `kiln ls`)");
+      const settings = await settingsFrom(flags);
+      const { plan } = await planBuild(buildRequestFrom(image, flags), { settings });
+      const engine = engineFromSettings(settings);
+      const argv = renderEngineArgv(plan, engine);
+      process.stdout.write(flags.json ? JSON.stringify({ plan, engine: { driver: engine.driver }, argv }, null, 2) + "\n" : describePlan(plan, engine.driver, argv));
+    });
+}
+
+export function describePlan(plan: BuildPlan, driver: string, argv: string[]): string {
+  const rows: [string, string][] = [
+    ["dockerfile", plan.dockerfile],
+    ["context", plan.contextDir],
+    ["stage", plan.stage ?? "(last)"],
+    ["platforms", plan.platforms.join(", ")],
+    ["source date", `${plan.sourceDateEpoch} (${new Date(plan.sourceDateEpoch * 1000).toISOString()})`],
+    ...Object.entries(plan.buildArgs).map(([k, v]): [string, string] => ["build arg", `${k}=${v}`]),
+    ...Object.entries(plan.labels).map(([k, v]): [string, string] => ["label", `${k}=${v}`]),
+    ...plan.secrets.map((s): [string, string] => ["secret", s.id]),
+    ...Object.entries(plan.namedContexts).map(([k, c]): [string, string] => ["context", `${k} = ${"digest" in c ? c.digest : c.dir}`]),
+    ...plan.prepare.map((p): [string, string] => ["prepare", p]),
+    ...plan.addHosts.map((h): [string, string] => ["add host", h]),
+    ...plan.outputs.map((o): [string, string] => ["output", `${o.type}:${o.dest}`]),
+    ...plan.load.map((r): [string, string] => ["load", r]),
+    ...plan.push.map((r): [string, string] => ["push", r]),
+  ];
+  if (plan.noCache) rows.push(["cache", "disabled"]);
+  return [`plan ${plan.ref}`, ...rows.map(([k, v]) => `  ${k.padEnd(12)} ${v}`), `engine ${driver}:`, `  ${formatArgv(argv)}`, ""].join("\n");
+}

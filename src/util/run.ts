@@ -1,0 +1,41 @@
+/** Running a helper program to completion, with one-line errors the user can act on. */
+import { spawn } from "node:child_process";
+import { KilnError } from "../errors.ts";
+
+export interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
+
+export interface RunOptions {
+  /** What the command is for, for the error message ("push registry/x:1"). */
+  what: string;
+  hint?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  /** Return the result instead of throwing on a non-zero exit. */
+  allowFailure?: boolean;
+}
+
+export async function run(cmd: string, args: string[], opts: RunOptions): Promise<RunResult> {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  const out: Buffer[] = [];
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => out.push(d));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(opts.input ?? "");
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "ENOENT" ? new KilnError(`${opts.what}: ${cmd} is not installed`, "run `kiln engine setup` (or ./hack/setup.sh)") : e),
+    );
+    child.on("close", (c) => resolve(c ?? 1));
+  });
+  const result = { stdout: Buffer.concat(out), stderr, code };
+  if (code !== 0 && !opts.allowFailure) {
+    const last = stderr.trim().split("\n").filter(Boolean).pop() ?? `exit code ${code}`;
+    throw new KilnError(`${opts.what} failed: ${last}`, opts.hint);
+  }
+  return result;
+}
