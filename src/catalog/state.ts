@@ -1,0 +1,51 @@
+/**
+ * kiln's own bookkeeping beside the store (`<store>/../kiln-state/`):
+ * input manifests, addressed by their hash (the value of the store entry's
+ * `dev.kiln.inputs.sha256` annotation), so that a later `kiln status` can
+ * tell which input changed; and measured layer sizes, addressed by layer
+ * digest. Everything here can be deleted: it is only a record and a cache.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { writeAtomic } from "../oci/store.ts";
+import { stableStringify } from "../lock/schema.ts";
+import type { InputManifest } from "./inputs.ts";
+import { manifestHash } from "./inputs.ts";
+
+export function stateDirOf(storeDir: string): string {
+  return path.join(path.dirname(path.resolve(storeDir)), "kiln-state");
+}
+
+export class CatalogState {
+  constructor(readonly dir: string) {}
+
+  static forStore(storeDir: string): CatalogState {
+    return new CatalogState(stateDirOf(storeDir));
+  }
+
+  /** Writes the manifest (once per distinct content) and returns its hash. */
+  async saveInputs(m: InputManifest): Promise<string> {
+    const hash = manifestHash(m);
+    const file = path.join(this.dir, "inputs", `${hash}.json`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.access(file).catch(() => writeAtomic(file, stableStringify(m)));
+    return hash;
+  }
+
+  async loadInputs(hash: string): Promise<InputManifest | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
+    const text = await fs.readFile(path.join(this.dir, "inputs", `${hash}.json`), "utf8").catch(() => undefined);
+    return text ? (JSON.parse(text) as InputManifest) : undefined;
+  }
+
+  /** Uncompressed size of a layer by its digest (layers never change, so neither does the answer). */
+  async layerSize(digest: string, measure: () => Promise<number>): Promise<number> {
+    const file = path.join(this.dir, "layer-sizes", digest.replace(":", "-"));
+    const known = await fs.readFile(file, "utf8").catch(() => undefined);
+    if (known !== undefined && /^\d+$/.test(known.trim())) return Number(known.trim());
+    const size = await measure();
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await writeAtomic(file, `${size}\n`);
+    return size;
+  }
+}
