@@ -1,0 +1,327 @@
+/**
+ * Which BuildKit engine kiln will drive, and why. All probes run in parallel
+ * with short timeouts; the decision itself (`decideEngine`) is pure so its
+ * rules can be tested without an engine.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import { KilnError } from "../errors.ts";
+import type { EngineTarget } from "../plan/types.ts";
+import type { Settings } from "../settings/schema.ts";
+import { httpStatus, probe, probeError } from "./probe.ts";
+
+export const LOCAL_REGISTRY = "127.0.0.1:5000";
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/** What the probes saw; every field is filled even when the thing is absent. */
+export interface EngineProbes {
+  buildctl: { installed: boolean; version?: string };
+  /** Only probed when a BuildKit address is configured and buildctl is installed. */
+  buildkitd?: { answers: boolean; error?: string; version?: string; platforms: string[] };
+  buildx: { works: boolean; version?: string; error?: string };
+  docker: {
+    address: string;
+    answers: boolean;
+    error?: string;
+    clientVersion?: string;
+    serverVersion?: string;
+    storageDriver?: string;
+    /** The daemon keeps images in containerd (needed for OCI export and multi-platform with the docker driver). */
+    containerdStore: boolean;
+  };
+  builder: { name?: string; driver?: string; status?: string; buildkitVersion?: string; platforms: string[]; error?: string };
+  binfmt: BinfmtState;
+  registry: { address: string; answers: boolean; status?: number };
+}
+
+export interface BinfmtState {
+  /** The emulator kiln needs for the other architecture, e.g. qemu-aarch64 on amd64. */
+  entry: string;
+  mounted: boolean;
+  enabled: boolean;
+  flags: string;
+  /** `F` (fix binary): the interpreter is opened at registration, so it works inside containers. */
+  fixBinary: boolean;
+}
+
+export interface EngineReport {
+  usable: boolean;
+  driver?: "buildx" | "buildctl";
+  /** Why this driver (or why none). */
+  why: string;
+  /** When not usable: the one line saying what is wrong, and what to do. */
+  problem?: string;
+  hint?: string;
+  target?: EngineTarget;
+  engine?: { description: string; version?: string; buildkitVersion?: string; address: string; platforms: string[] };
+  ociExport: boolean;
+  multiPlatform: boolean;
+  /** Why OCI export / multi-platform are not available, when they are not. */
+  capabilityNote?: string;
+  binfmt: BinfmtState;
+  registry: EngineProbes["registry"];
+  clients: { docker?: string; buildx?: string; buildctl?: string };
+  warnings: string[];
+  durationMs: number;
+}
+
+const SETUP_HINT = "run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd";
+
+/** Picks the driver from settings and probes. Pure. */
+export function decideEngine(settings: Pick<Settings, "engine">, p: EngineProbes): Omit<EngineReport, "durationMs"> {
+  const { engine } = settings;
+  const warnings = hostWarnings(p);
+  const common = { binfmt: p.binfmt, registry: p.registry, clients: clientsOf(p), warnings };
+  const host = engine.buildkitHost;
+
+  let driver: "buildx" | "buildctl" | undefined;
+  let why: string;
+  if (engine.driver !== "auto") {
+    driver = engine.driver;
+    why = `settings choose the ${driver} driver (engine.driver)`;
+  } else if (host && p.buildctl.installed) {
+    driver = "buildctl";
+    why = `BUILDKIT_HOST is set (${host}) and buildctl is installed`;
+  } else if (p.buildx.works && p.docker.answers) {
+    driver = "buildx";
+    why = host
+      ? `BUILDKIT_HOST is set (${host}) but no buildctl binary is installed, so docker buildx is used`
+      : `BUILDKIT_HOST is not set; docker buildx ${p.buildx.version ?? "(unknown version)"} works and the docker daemon answers at ${p.docker.address}`;
+  } else {
+    why = host ? `BUILDKIT_HOST is set (${host}) but buildctl is not installed, and docker buildx is not usable` : "BUILDKIT_HOST is not set and docker buildx is not usable";
+    const problem = !p.buildx.works
+      ? `no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`
+      : `no BuildKit engine answers: docker daemon not reachable at ${p.docker.address}`;
+    return { ...common, usable: false, why, problem, hint: SETUP_HINT, ociExport: false, multiPlatform: false };
+  }
+
+  if (driver === "buildctl") return decideBuildctl(settings, p, why, common);
+  return decideBuildx(settings, p, why, common);
+}
+
+type Common = Pick<EngineReport, "binfmt" | "registry" | "clients" | "warnings">;
+
+function decideBuildctl(settings: Pick<Settings, "engine">, p: EngineProbes, why: string, common: Common): Omit<EngineReport, "durationMs"> {
+  const host = settings.engine.buildkitHost;
+  const base = { ...common, driver: "buildctl" as const, why, ociExport: false, multiPlatform: false };
+  if (!host) return { ...base, usable: false, problem: "the buildctl driver needs a BuildKit address, but BUILDKIT_HOST (engine.buildkitHost) is not set", hint: "set BUILDKIT_HOST=tcp://HOST:PORT" };
+  if (!p.buildctl.installed) return { ...base, usable: false, problem: "the buildctl driver is chosen but no buildctl binary is installed", hint: "install buildctl (from a BuildKit release) on PATH, or use the buildx driver" };
+  const d = p.buildkitd;
+  if (!d?.answers) {
+    return { ...base, usable: false, problem: `no BuildKit engine answers: buildkitd not reachable at ${host} (${d?.error ?? "no answer"})`, hint: "check BUILDKIT_HOST and the TLS settings (engine.tls), or unset BUILDKIT_HOST to use docker buildx" };
+  }
+  const target: EngineTarget = { driver: "buildctl", buildkitHost: host, tls: settings.engine.tls };
+  const archs = new Set(d.platforms.map((pl) => pl.split("/")[1]));
+  return {
+    ...base,
+    usable: true,
+    target,
+    engine: { description: `buildkitd at ${host}`, version: d.version, buildkitVersion: d.version, address: host, platforms: d.platforms },
+    ociExport: true,
+    multiPlatform: archs.size > 1,
+    capabilityNote: archs.size > 1 ? undefined : "buildkitd reports a single architecture: enable binfmt/qemu on its host for multi-platform builds",
+  };
+}
+
+function decideBuildx(settings: Pick<Settings, "engine">, p: EngineProbes, why: string, common: Common): Omit<EngineReport, "durationMs"> {
+  const base = { ...common, driver: "buildx" as const, why, ociExport: false, multiPlatform: false };
+  const fail = (problem: string, hint = SETUP_HINT) => ({ ...base, usable: false, problem, hint });
+  if (!p.buildx.works) return fail(`no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`);
+  if (!p.docker.answers) return fail(`no BuildKit engine answers: docker daemon not reachable at ${p.docker.address}`);
+  const b = p.builder;
+  const builderName = settings.engine.builder ?? b.name;
+  if (b.error) {
+    return fail(`buildx builder ${builderName ?? "(current)"} is not usable: ${b.error}`, settings.engine.builder ? "check engine.builder (KILN_BUILDER) against `docker buildx ls`" : SETUP_HINT);
+  }
+  const target: EngineTarget = { driver: "buildx", builder: settings.engine.builder, tls: {} };
+  const dockerDriver = (b.driver ?? "docker") === "docker";
+  const capable = dockerDriver ? p.docker.containerdStore : true;
+  const capabilityNote = capable
+    ? undefined
+    : "the docker daemon does not use the containerd image store: set {\"features\":{\"containerd-snapshotter\":true}} in /etc/docker/daemon.json and restart dockerd (or run `kiln engine setup` on a fresh host)";
+  const version = p.docker.serverVersion;
+  const description = dockerDriver
+    ? `BuildKit embedded in docker ${version ?? "?"} (buildx builder ${builderName ?? "default"}, driver docker)`
+    : `buildx builder ${builderName ?? "?"} (driver ${b.driver})`;
+  const report = {
+    ...base,
+    target,
+    engine: { description, version, buildkitVersion: usefulVersion(b.buildkitVersion), address: p.docker.address, platforms: b.platforms },
+    ociExport: capable,
+    multiPlatform: capable,
+    capabilityNote,
+  };
+  if (!capable) return { ...report, usable: false, problem: "the docker engine cannot export OCI images: its image store is not containerd", hint: "set {\"features\":{\"containerd-snapshotter\":true}} in /etc/docker/daemon.json and restart dockerd" };
+  return { ...report, usable: true };
+}
+
+/** Things that do not stop builds but will stop some of them. */
+function hostWarnings(p: EngineProbes): string[] {
+  const warnings: string[] = [];
+  const b = p.binfmt;
+  if (!b.mounted) warnings.push(`binfmt_misc is not mounted: foreign-architecture RUN steps cannot be emulated (run \`kiln engine setup\`)`);
+  else if (!b.enabled) warnings.push(`${b.entry} emulation is not enabled: foreign-architecture RUN steps fail (run \`kiln engine setup\`)`);
+  else if (!b.fixBinary) warnings.push(`${b.entry} is registered without the F flag: the emulator is not found inside build containers`);
+  if (!p.registry.answers) {
+    const what = p.registry.status === undefined ? "does not answer" : `answers HTTP ${p.registry.status} (auth or not a registry)`;
+    warnings.push(`the local registry ${p.registry.address} ${what}: pushing to it and the push tests need it (run \`kiln engine setup\`)`);
+  }
+  return warnings;
+}
+
+function clientsOf(p: EngineProbes): EngineReport["clients"] {
+  return { docker: p.docker.clientVersion, buildx: p.buildx.version, buildctl: p.buildctl.version };
+}
+
+/** Debian's BuildKit inside docker reports v0.0.0+unknown: not worth showing. */
+function usefulVersion(v: string | undefined): string | undefined {
+  return v && !v.startsWith("v0.0.0") ? v : undefined;
+}
+
+/** The engine report: runs every probe at once, then decides. */
+export async function detectEngine(settings: Pick<Settings, "engine">): Promise<EngineReport> {
+  const started = performance.now();
+  const probes = await probeEngine(settings);
+  const decided = decideEngine(settings, probes);
+  return { ...decided, durationMs: Math.round(performance.now() - started) };
+}
+
+/** The engine to build with, or a one-line KilnError saying why there is none. */
+export async function requireEngine(settings: Pick<Settings, "engine">): Promise<EngineTarget> {
+  const report = await detectEngine(settings);
+  if (!report.usable || !report.target) throw new KilnError(report.problem ?? "no usable BuildKit engine", report.hint);
+  return report.target;
+}
+
+/** Connection flags for buildctl (address and TLS). */
+export function buildctlConnectionArgs(target: Pick<EngineTarget, "buildkitHost" | "tls">): string[] {
+  const args: string[] = [];
+  if (target.buildkitHost) args.push("--addr", target.buildkitHost);
+  const { ca, cert, key, serverName } = target.tls;
+  if (serverName) args.push("--tlsservername", serverName);
+  if (ca) args.push("--tlscacert", ca);
+  if (cert) args.push("--tlscert", cert);
+  if (key) args.push("--tlskey", key);
+  return args;
+}
+
+export async function probeEngine(settings: Pick<Settings, "engine">): Promise<EngineProbes> {
+  const builderArgs = settings.engine.builder ? ["buildx", "inspect", settings.engine.builder] : ["buildx", "inspect"];
+  const [buildctl, buildx, info, builder, context, binfmt, registry] = await Promise.all([
+    settings.engine.buildkitHost || settings.engine.driver === "buildctl" ? probe("buildctl", ["--version"], { timeoutMs: 3000 }) : undefined,
+    probe("docker", ["buildx", "version"], { timeoutMs: 5000 }),
+    probe("docker", ["info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
+    probe("docker", builderArgs, { timeoutMs: 5000 }),
+    process.env.DOCKER_HOST ? undefined : probe("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], { timeoutMs: 3000 }),
+    readBinfmt(),
+    httpStatus(`http://${LOCAL_REGISTRY}/v2/`),
+  ]);
+  const address = process.env.DOCKER_HOST || (context?.ok && context.stdout.trim()) || DEFAULT_DOCKER_HOST;
+  const buildctlInstalled = Boolean(buildctl?.ok);
+  const buildkitd =
+    buildctlInstalled && settings.engine.buildkitHost ? await probeBuildkitd({ buildkitHost: settings.engine.buildkitHost, tls: settings.engine.tls }) : undefined;
+  return {
+    buildctl: { installed: buildctlInstalled, version: buildctl?.ok ? parseBuildctlVersion(buildctl.stdout) : undefined },
+    buildkitd,
+    buildx: buildx.ok ? { works: true, version: parseBuildxVersion(buildx.stdout) } : { works: false, error: probeError(buildx, "docker buildx") },
+    docker: { address, ...parseDockerInfo(info.stdout, info.ok), error: info.ok ? undefined : probeError(info, "docker") },
+    builder: parseBuilderInspect(builder.ok ? builder.stdout : "", builder.ok ? undefined : probeError(builder, "docker buildx inspect")),
+    binfmt,
+    registry: { address: LOCAL_REGISTRY, answers: registry === 200, status: registry },
+  };
+}
+
+async function probeBuildkitd(target: Pick<EngineTarget, "buildkitHost" | "tls">): Promise<NonNullable<EngineProbes["buildkitd"]>> {
+  const conn = buildctlConnectionArgs(target);
+  const [workers, info] = await Promise.all([
+    probe("buildctl", [...conn, "debug", "workers", "--format", "{{json .}}"], { timeoutMs: 5000 }),
+    probe("buildctl", [...conn, "debug", "info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
+  ]);
+  if (!workers.ok) return { answers: false, error: probeError(workers, "buildctl"), platforms: [] };
+  return { answers: true, platforms: parseWorkerPlatforms(workers.stdout), version: info.ok ? parseBuildkitdInfo(info.stdout) : undefined };
+}
+
+/** `github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3` -> `0.13.1+ds1` */
+export function parseBuildxVersion(out: string): string | undefined {
+  return out.trim().split(/\s+/)[1];
+}
+
+/** `buildctl github.com/moby/buildkit v0.13.2 <rev>` -> `v0.13.2` */
+export function parseBuildctlVersion(out: string): string | undefined {
+  return out.trim().split(/\s+/)[2];
+}
+
+export function parseDockerInfo(out: string, ok: boolean): Omit<EngineProbes["docker"], "address" | "error"> {
+  let info: { ServerVersion?: string; Driver?: string; DriverStatus?: [string, string][] | null; ClientInfo?: { Version?: string } } = {};
+  try {
+    info = JSON.parse(out);
+  } catch {
+    // No JSON: the client failed before printing anything.
+  }
+  const driverType = info.DriverStatus?.find(([k]) => k === "driver-type")?.[1] ?? "";
+  return {
+    answers: ok && Boolean(info.ServerVersion),
+    clientVersion: info.ClientInfo?.Version || undefined,
+    serverVersion: info.ServerVersion || undefined,
+    storageDriver: info.Driver || undefined,
+    containerdStore: driverType.startsWith("io.containerd.snapshotter"),
+  };
+}
+
+/** Reads `docker buildx inspect` text output (it has no JSON format in buildx 0.13). */
+export function parseBuilderInspect(out: string, failure?: string): EngineProbes["builder"] {
+  const field = (name: string) => out.match(new RegExp(`^${name}:[ \\t]*(.*)$`, "mi"))?.[1]?.trim() || undefined;
+  const error = failure ?? field("Error");
+  return {
+    name: field("Name"),
+    driver: field("Driver"),
+    status: field("Status"),
+    buildkitVersion: field("BuildKit version") ?? field("BuildKit"),
+    platforms: (field("Platforms") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    error,
+  };
+}
+
+/** `buildctl debug workers --format '{{json .}}'`: platforms of all workers, e.g. linux/amd64. */
+export function parseWorkerPlatforms(out: string): string[] {
+  try {
+    const workers = JSON.parse(out) as { Platforms?: { os?: string; architecture?: string; variant?: string }[] }[];
+    const all = workers.flatMap((w) => (w.Platforms ?? []).map((pl) => [pl.os, pl.architecture, pl.variant].filter(Boolean).join("/")));
+    return [...new Set(all)];
+  } catch {
+    return [];
+  }
+}
+
+function parseBuildkitdInfo(out: string): string | undefined {
+  try {
+    return (JSON.parse(out) as { BuildkitVersion?: { Version?: string } }).BuildkitVersion?.Version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The binfmt entry for the architecture this host cannot run natively. */
+export function foreignEmulator(arch = os.arch()): string {
+  return arch === "arm64" ? "qemu-x86_64" : "qemu-aarch64";
+}
+
+export async function readBinfmt(entry = foreignEmulator()): Promise<BinfmtState> {
+  const dir = "/proc/sys/fs/binfmt_misc";
+  const mounted = await fs.access(`${dir}/status`).then(
+    () => true,
+    () => false,
+  );
+  const text = mounted ? await fs.readFile(`${dir}/${entry}`, "utf8").catch(() => "") : "";
+  return { entry, mounted, ...parseBinfmtEntry(text) };
+}
+
+/** `enabled\ninterpreter ...\nflags: PF\n...` -> enabled, flags, fixBinary */
+export function parseBinfmtEntry(text: string): Pick<BinfmtState, "enabled" | "flags" | "fixBinary"> {
+  const enabled = text.split("\n")[0]?.trim() === "enabled";
+  const flags = text.match(/^flags:\s*(\S*)/m)?.[1] ?? "";
+  return { enabled, flags, fixBinary: flags.includes("F") };
+}
