@@ -1,8 +1,10 @@
 /**
  * Site settings: what differs per user, site or CI, never per image.
- * Layered: definition defaults < site config file < environment < command line.
- * Everything that could be private (proxies, credentials, CA, keys) reaches
- * builds only as BuildKit secrets, never as build args.
+ * Layered: schema defaults < site config file < environment < command line
+ * (see load.ts). Everything that could be private (proxies, credentials, CA,
+ * keys) reaches builds only as BuildKit secrets, never as build args.
+ * Every key carries a `.describe()` text: `kiln` shows it in errors and
+ * docs/settings.md is checked against it.
  */
 import { z } from "zod";
 
@@ -11,63 +13,91 @@ const fileOrInline = z.string().describe("a file path, or PEM/ASCII-armoured tex
 export const settingsSchema = z.strictObject({
   engine: z
     .strictObject({
-      /** `auto` picks buildctl when BUILDKIT_HOST is set, else buildx. */
-      driver: z.enum(["auto", "buildx", "buildctl"]).default("auto"),
-      /** buildx builder name (default: the current one). */
-      builder: z.string().optional(),
-      /** buildctl address, e.g. tcp://buildkitd:1234 (BUILDKIT_HOST). */
-      buildkitHost: z.string().optional(),
+      driver: z
+        .enum(["auto", "buildx", "buildctl"])
+        .default("auto")
+        .describe("Engine driver; `auto` picks buildctl when engine.buildkitHost is set, else buildx"),
+      builder: z.string().optional().describe("buildx builder name (default: the current one)"),
+      buildkitHost: z.string().optional().describe("buildctl address, e.g. tcp://buildkitd:1234"),
       tls: z
         .strictObject({
-          ca: z.string().optional(),
-          cert: z.string().optional(),
-          key: z.string().optional(),
-          serverName: z.string().optional(),
+          ca: z.string().optional().describe("CA certificate file that signed the buildkitd server certificate"),
+          cert: z.string().optional().describe("Client certificate file for buildkitd (mutual TLS)"),
+          key: z.string().optional().describe("Client key file for buildkitd (mutual TLS)"),
+          serverName: z.string().optional().describe("Server name expected in the buildkitd certificate"),
         })
-        .default({}),
+        .default({})
+        .describe("TLS client settings for a remote buildkitd (buildctl driver)"),
     })
-    .default({ driver: "auto", tls: {} }),
-  /** Registries (with optional namespace) to push to: `registry.example.com/me`. */
-  registries: z.array(z.string()).default([]),
-  /** Registries reached over plain HTTP or with a self-signed certificate. */
-  insecureRegistries: z.array(z.string()).default(["127.0.0.1:5000", "localhost:5000"]),
-  /** host -> IP, passed as --add-host to builds. */
-  hosts: z.record(z.string(), z.string()).default({}),
-  /** Extra CA certificate trusted by fetches in builds. */
-  ca: fileOrInline.optional(),
-  /** Client certificate and key for fetches in builds (mutual TLS). */
-  clientCert: fileOrInline.optional(),
-  clientKey: fileOrInline.optional(),
-  /** Extra GPG keyring (file) for apt inside builds. */
-  keyring: z.string().optional(),
-  /** Per-host credentials: for registries (push) and for fetches in builds (netrc). */
-  credentials: z.record(z.string(), z.strictObject({ username: z.string(), password: z.string() })).default({}),
+    .default({ driver: "auto", tls: {} })
+    .describe("Which BuildKit engine runs builds and how to reach it"),
+  registries: z
+    .array(z.string())
+    .default([])
+    .describe("Registries (with optional namespace) to push to, e.g. registry.example.com/me"),
+  insecureRegistries: z
+    .array(z.string())
+    .default(["127.0.0.1:5000", "localhost:5000"])
+    .describe("Registries reached over plain HTTP or with a self-signed certificate"),
+  hosts: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe("host -> IP overrides, passed as --add-host to builds"),
+  ca: fileOrInline.optional().describe("Extra CA certificate trusted by fetches in builds (file path or inline PEM)"),
+  clientCert: fileOrInline.optional().describe("Client certificate for fetches in builds, mutual TLS (file path or inline PEM)"),
+  clientKey: fileOrInline.optional().describe("Client key for fetches in builds, mutual TLS (file path or inline PEM)"),
+  keyring: z.string().optional().describe("Extra GPG keyring file for apt inside builds"),
+  credentials: z
+    .record(
+      z.string(),
+      z.strictObject({
+        username: z.string().describe("User name for this host"),
+        password: z.string().describe("Password or token for this host"),
+      }),
+    )
+    .default({})
+    .describe("Per-host credentials: for registries (push) and for fetches in builds (netrc)"),
   cache: z
     .strictObject({
-      /** --cache-from refs, e.g. type=registry,ref=reg/cache:debian */
-      from: z.array(z.string()).default([]),
-      to: z.array(z.string()).default([]),
+      from: z.array(z.string()).default([]).describe("--cache-from refs, e.g. type=registry,ref=reg/cache:debian"),
+      to: z.array(z.string()).default([]).describe("--cache-to refs, e.g. type=registry,ref=reg/cache:debian,mode=max"),
     })
-    .default({ from: [], to: [] }),
+    .default({ from: [], to: [] })
+    .describe("BuildKit cache import/export"),
   apt: z
     .strictObject({
-      /** Mirror(s) .debs and indices are fetched from, in order (fallbacks after the first). */
-      mirrors: z.array(z.string().url()).default(["http://deb.debian.org/debian"]),
-      securityMirrors: z.array(z.string().url()).default(["http://deb.debian.org/debian-security"]),
-      proxy: z.string().optional(),
-      userAgent: z.string().optional(),
-      checkValidUntil: z.boolean().default(true),
+      mirrors: z
+        .array(z.string().url())
+        .default(["http://deb.debian.org/debian"])
+        .describe("Mirrors .debs and indices are fetched from, in order (fallbacks after the first)"),
+      securityMirrors: z
+        .array(z.string().url())
+        .default(["http://deb.debian.org/debian-security"])
+        .describe("Mirrors for the security suites, in order"),
+      proxy: z.string().optional().describe("HTTP(S) proxy for apt inside builds and for kiln's own Debian downloads"),
+      userAgent: z.string().optional().describe("User-Agent for apt inside builds and for kiln's own Debian downloads"),
+      checkValidUntil: z.boolean().default(true).describe("Reject expired Release files (apt inside builds and kiln's own index checks)"),
     })
-    .default({ mirrors: ["http://deb.debian.org/debian"], securityMirrors: ["http://deb.debian.org/debian-security"], checkValidUntil: true }),
-  curl: z.strictObject({ proxy: z.string().optional(), userAgent: z.string().optional() }).default({}),
-  go: z.strictObject({ proxy: z.string().optional() }).default({}),
-  /** Extra secrets handed to builds as-is: id -> file path. */
-  secrets: z.record(z.string(), z.string()).default({}),
-  /** Where the local OCI store and the download cache live (XDG defaults). */
-  store: z.string().optional(),
-  cacheDir: z.string().optional(),
-  /** Refuse any network fetch; use only the cache. */
-  offline: z.boolean().default(false),
+    .default({ mirrors: ["http://deb.debian.org/debian"], securityMirrors: ["http://deb.debian.org/debian-security"], checkValidUntil: true })
+    .describe("apt inside builds and kiln's own Debian fetches"),
+  curl: z
+    .strictObject({
+      proxy: z.string().optional().describe("Proxy for curl inside builds"),
+      userAgent: z.string().optional().describe("User-Agent curl sends inside builds"),
+    })
+    .default({})
+    .describe("curl inside builds (rendered as a .curlrc secret)"),
+  go: z
+    .strictObject({ proxy: z.string().optional().describe("GOPROXY for Go builds (rendered as the goproxy secret)") })
+    .default({})
+    .describe("Go toolchain inside builds"),
+  secrets: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe("Extra secrets handed to builds as-is: id -> file path"),
+  store: z.string().optional().describe("Local OCI store directory (default $XDG_DATA_HOME/kiln/store)"),
+  cacheDir: z.string().optional().describe("Download cache directory (default $XDG_CACHE_HOME/kiln)"),
+  offline: z.boolean().default(false).describe("Refuse any network fetch; use only the cache"),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -81,5 +111,6 @@ export const ENVIRONMENT_KEYS: Record<string, string> = {
   KILN_STORE: "store",
   KILN_CACHE_DIR: "cacheDir",
   KILN_OFFLINE: "offline",
+  KILN_REGISTRIES: "registries",
   GOPROXY: "go.proxy",
 };
