@@ -25,7 +25,7 @@ describe("download URLs per platform", () => {
     const platforms = ["linux/amd64", "linux/arm64"] as const;
     expect(downloadUrls({ url: "https://x/a.tgz", algorithm: "sha256" }, platforms)).toEqual({ any: "https://x/a.tgz" });
     expect(downloadUrls({ url: "https://x/a-{arch}.tgz", algorithm: "sha256" }, platforms)).toEqual({ "linux/amd64": "https://x/a-amd64.tgz", "linux/arm64": "https://x/a-arm64.tgz" });
-    expect(downloadUrls({ url: { "linux/arm64": "https://x/arm" }, algorithm: "sha256" }, platforms)).toEqual({ "linux/arm64": "https://x/arm" });
+    expect(downloadUrls({ url: { "linux/amd64": "https://x/amd", "linux/arm64": "https://x/arm" }, algorithm: "sha256" }, ["linux/arm64"])).toEqual({ "linux/arm64": "https://x/arm" });
     expect(signatureUrl("{url}.asc", "https://x/a-arm64.tgz", "linux/arm64")).toBe("https://x/a-arm64.tgz.asc");
   });
 });
@@ -59,8 +59,9 @@ describe("fetching into the content cache", () => {
     await expect(fetchToCache({ ...opts, store: cold, expected: hex, offline: true })).rejects.toThrow(`offline: download tool (any) (${opts.url}, sha256 ${hex}) is not in the cache`);
 
     server.files.set("/changed.bin", Buffer.from("other bytes"));
-    const err = await fetchToCache({ ...opts, store: cold, url: server.url("/changed.bin"), expected: hex }).catch((e: unknown) => e as Error);
-    expect(err.message).toBe(`download tool (any): ${server.url("/changed.bin")} has sha256 ${hashBytes("other bytes")}, the lock expects ${hex}`);
+    const err = await fetchToCache({ ...opts, store: cold, url: server.url("/changed.bin"), expected: hex }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(`download tool (any): ${server.url("/changed.bin")} has sha256 ${hashBytes("other bytes")}, the lock expects ${hex}`);
     expect(await entries(path.join(root, "cold", "sha256"))).toEqual([]);
     await expect(fetchToCache({ ...opts, url: server.url("/missing") })).rejects.toThrow(/answered HTTP 404/);
   });
