@@ -1,0 +1,76 @@
+/**
+ * `kiln engine setup` and `kiln engine status` on the real host: setup is
+ * idempotent and fast once everything is up (it accepts a daemon and registry
+ * it did not start), both services answer afterwards, status says which
+ * driver and why, and an unreachable engine is one line with a non-zero exit.
+ */
+import { describe, expect, it } from "vitest";
+import { kiln, runCommand } from "./helpers.ts";
+
+async function registryStatus(): Promise<number> {
+  const res = await fetch("http://127.0.0.1:5000/v2/", { headers: { connection: "close" } });
+  await res.body?.cancel();
+  return res.status;
+}
+
+describe("kiln engine setup", () => {
+  it("is idempotent: a second run finds everything up and returns in about a second", async () => {
+    const first = await kiln(["engine", "setup"]);
+    expect(first.stderr).not.toMatch(/internal error|at .*\.ts:\d+/);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^engine ready: /);
+
+    const started = performance.now();
+    const second = await kiln(["engine", "setup"]);
+    const wallMs = performance.now() - started;
+    expect(second.code, second.stderr).toBe(0);
+    // Nothing to do: no progress lines, one summary with setup's own time.
+    expect(second.stderr).toBe("");
+    const m = second.stdout.match(/^engine ready: everything was already up \((\d+\.\d) s\)\n$/);
+    expect(m, second.stdout).not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(1.5);
+    // Wall clock includes starting node + tsx; generous for a loaded 2-core machine.
+    expect(wallMs).toBeLessThan(10_000);
+
+    // Both services answer.
+    const info = await runCommand("docker", ["info", "--format", "{{json .DriverStatus}}"]);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toContain("io.containerd.snapshotter.v1");
+    expect(await registryStatus()).toBe(200);
+  });
+});
+
+describe("kiln engine status", () => {
+  it("reports buildx on the local docker engine, why, and its capabilities", async () => {
+    const r = await kiln(["engine", "status", "--json"], { BUILDKIT_HOST: "", KILN_DRIVER: "" });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ usable: true, driver: "buildx", ociExport: true, multiPlatform: true, target: { driver: "buildx" } });
+    expect(report.why).toMatch(/^BUILDKIT_HOST is not set; docker buildx \S+ works and the docker daemon answers at unix:\/\//);
+    expect(report.engine.platforms).toEqual(expect.arrayContaining(["linux/amd64", "linux/arm64"]));
+    expect(report.binfmt).toMatchObject({ entry: "qemu-aarch64", mounted: true, enabled: true, fixBinary: true });
+    expect(report.registry).toMatchObject({ address: "127.0.0.1:5000", answers: true });
+
+    const text = await kiln(["engine", "status"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("engine:     usable (buildx)\n");
+    expect(text.stdout).toContain("oci export: yes\n");
+  });
+
+  it("says in one line that no engine answers, with a non-zero exit", async () => {
+    const r = await kiln(["engine", "status"], { DOCKER_HOST: "unix:///nonexistent" });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "kiln: no BuildKit engine answers: docker daemon not reachable at unix:///nonexistent; run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd\n",
+    );
+  });
+
+  it("names the missing buildkitd when the buildctl driver is forced", async () => {
+    const r = await kiln(["engine", "status"], { KILN_DRIVER: "buildctl", BUILDKIT_HOST: "tcp://127.0.0.1:1" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    // No buildctl is packaged in Debian: the message says so (or, where one exists, that it does not answer).
+    expect(r.stderr).toMatch(/^kiln: (the buildctl driver is chosen but no buildctl binary is installed|no BuildKit engine answers: buildkitd not reachable at tcp:\/\/127\.0\.0\.1:1)/);
+  });
+});
