@@ -17,3 +17,8 @@ export function cacheDir(settings: Pick<Settings, "cacheDir">): string {
 
 /** The repository root: the folder holding `images/`. */
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+
+/** The catalog kiln works on: `$KILN_CATALOG` (a folder holding `images/`), else this repository. */
+export function catalogRoot(): string {
+  return process.env.KILN_CATALOG ? path.resolve(process.env.KILN_CATALOG) : REPO_ROOT;
+}

@@ -21,7 +21,7 @@ import { prepareInputs } from "../lock/prepare.ts";
 import type { Lock } from "../lock/schema.ts";
 import { loadImage as loadIntoDocker, pushImage } from "../oci/publish.ts";
 import { OciStore } from "../oci/store.ts";
-import { cacheDir, REPO_ROOT, storeDir } from "../paths.ts";
+import { cacheDir, catalogRoot, storeDir } from "../paths.ts";
 import { defaultTargetOf, makePlan, splitRef, type BuildRequest } from "../plan/plan.ts";
 import { EXPORT_DIR, SECRETS_DIR, WORK_DIR, type BuildPlan, type EngineTarget } from "../plan/types.ts";
 import { withSecretsDir } from "../settings/secrets.ts";
@@ -69,7 +69,7 @@ export async function parentStoreRef(ref: string, root: string): Promise<string>
 
 /** Everything up to the plan: no engine, no writes. Used by `kiln plan` and by builds. */
 export async function planBuild(req: BuildRequest, ctx: BuildContext): Promise<{ image: LoadedImage; lock?: Lock; plan: BuildPlan; store: OciStore }> {
-  const root = ctx.root ?? REPO_ROOT;
+  const root = ctx.root ?? catalogRoot();
   const image = await loadImage(splitRef(req.ref).image, root);
   const lock = await readLock(image.dir);
   const store = await OciStore.open(storeDir(ctx.settings));

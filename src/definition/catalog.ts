@@ -8,7 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { KilnError } from "../errors.ts";
-import { REPO_ROOT } from "../paths.ts";
+import { catalogRoot } from "../paths.ts";
 import { definitionSchema, type ImageDefinition } from "./schema.ts";
 
 export const DEFINITION_FILE = "image.ts";
@@ -27,12 +27,12 @@ export interface Catalog {
   images: Map<string, LoadedImage>;
 }
 
-export function imagesDir(root = REPO_ROOT): string {
+export function imagesDir(root = catalogRoot()): string {
   return path.join(root, "images");
 }
 
 /** Names of all image folders that hold a definition, sorted. */
-export async function listImageNames(root = REPO_ROOT): Promise<string[]> {
+export async function listImageNames(root = catalogRoot()): Promise<string[]> {
   const entries = await fs.readdir(imagesDir(root), { withFileTypes: true }).catch(() => []);
   const names: string[] = [];
   for (const e of entries) {
@@ -41,14 +41,14 @@ export async function listImageNames(root = REPO_ROOT): Promise<string[]> {
   return names.sort();
 }
 
-export async function loadCatalog(root = REPO_ROOT): Promise<Catalog> {
+export async function loadCatalog(root = catalogRoot()): Promise<Catalog> {
   const images = new Map<string, LoadedImage>();
   for (const name of await listImageNames(root)) images.set(name, await loadImage(name, root));
   return { root, images };
 }
 
 /** Loads one image by name; an unknown name lists the known ones. */
-export async function loadImage(name: string, root = REPO_ROOT): Promise<LoadedImage> {
+export async function loadImage(name: string, root = catalogRoot()): Promise<LoadedImage> {
   const dir = path.join(imagesDir(root), name);
   const file = path.join(dir, DEFINITION_FILE);
   if (!(await exists(file))) {
