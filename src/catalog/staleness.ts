@@ -30,8 +30,8 @@ export interface StalenessContext {
   store: OciStore;
   state: CatalogState;
   settings: Settings;
-  /** Engine and driver versions, as one string. */
-  engine: string;
+  /** Engine and driver versions, as one string; undefined when no engine answers. */
+  engine?: string;
   /** Platforms asked for on the command line (default: each target's own). */
   platforms?: string[];
 }
@@ -59,25 +59,27 @@ export async function currentInputs(node: GraphNode, ctx: StalenessContext, entr
   return collectInputs(node.image, node.target, {
     parentDigests: Object.fromEntries(Object.entries(node.parents).map(([name, ref]) => [name, entries.get(ref)?.digest])),
     platforms: platformsOf(node, ctx.platforms),
-    engine: ctx.engine,
+    engine: ctx.engine ?? "unknown",
     settings: await settingsInputs(ctx.settings, node.image.def),
   });
 }
 
 /** One node against its store entry, ignoring the state of its parents. */
 export async function checkNode(node: GraphNode, ctx: StalenessContext, entries: Awaited<ReturnType<typeof storeEntries>>): Promise<Freshness> {
-  const inputs = await currentInputs(node, ctx, entries);
-  const inputsHash = manifestHash(inputs);
+  let inputs = await currentInputs(node, ctx, entries);
   const entry = entries.get(node.ref);
-  const base = { ref: node.ref, inputs, inputsHash, digest: entry?.digest };
-  if (!entry) return { ...base, status: "never-built", reasons: ["never built"] };
+  const result = (status: FreshnessStatus, reasons: string[]): Freshness => ({ ref: node.ref, status, reasons, digest: entry?.digest, inputs, inputsHash: manifestHash(inputs) });
+  if (!entry) return result("never-built", ["never built"]);
   const recorded = entry.annotations[INPUTS_ANNOTATION];
-  if (recorded === inputsHash) return { ...base, status: "up-to-date", reasons: [] };
-  if (!recorded) return { ...base, status: "stale", reasons: ["built without a record of its inputs"] };
+  if (!recorded) return result("stale", ["built without a record of its inputs"]);
+  if (recorded === manifestHash(inputs)) return result("up-to-date", []);
   const before = await ctx.state.loadInputs(recorded);
-  if (!before) return { ...base, status: "stale", reasons: ["inputs changed (the record of the previous inputs is gone)"] };
+  if (!before) return result("stale", ["inputs changed (the record of the previous inputs is gone)"]);
+  // No engine answers: nothing to compare it with, so take it as unchanged.
+  if (ctx.engine === undefined) inputs = { ...inputs, engine: before.engine };
+  if (recorded === manifestHash(inputs)) return result("up-to-date", []);
   const reasons = describeChanges(before, inputs);
-  return { ...base, status: "stale", reasons: reasons.length ? reasons : ["inputs changed"] };
+  return result("stale", reasons.length ? reasons : ["inputs changed"]);
 }
 
 /**

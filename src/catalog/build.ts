@@ -1,0 +1,147 @@
+/**
+ * Building many images: the selection (`--all`, `--category`, an image
+ * `--with-parents`) in dependency order, independent images side by side up
+ * to `jobs`, each rebuilt only when its inputs changed (or `force`). Parents
+ * reach children by digest from the store: buildImage resolves them there,
+ * the scheduler only makes sure they are built first.
+ */
+import { buildImage, type BuildOptions } from "../build/build.ts";
+import { loadCatalog } from "../definition/catalog.ts";
+import { KilnError } from "../errors.ts";
+import { OciStore } from "../oci/store.ts";
+import { REPO_ROOT, storeDir } from "../paths.ts";
+import type { Settings } from "../settings/schema.ts";
+import { engineFingerprint } from "./engine.ts";
+import { buildGraph, selectNodes, type CatalogGraph, type Selection } from "./graph.ts";
+import { INPUTS_ANNOTATION } from "./inputs.ts";
+import { describeRun, reportEntry, writeReport, type CatalogReport, type ReportEntry } from "./report.ts";
+import { schedule } from "./schedule.ts";
+import { checkNode, platformsOf, recordInputs, storeEntries, type StalenessContext } from "./staleness.ts";
+import { CatalogState } from "./state.ts";
+
+export const DEFAULT_JOBS = 2;
+
+export interface CatalogBuildOptions {
+  /** Images built at the same time (default 2). */
+  jobs?: number;
+  /** Rebuild even when up to date. */
+  force?: boolean;
+  /** Write the run report as JSON to this file. */
+  report?: string;
+  /** Decide and report what would be built; build nothing. */
+  dryRun?: boolean;
+  /** Stop starting images after the first failure (default: go on with independent ones). */
+  failFast?: boolean;
+  /** Passed to every buildImage call (platforms, push, load, noCache, cache, progress...). */
+  request?: Omit<BuildOptions, "ref" | "annotations" | "dryRun">;
+}
+
+export interface CatalogBuildContext {
+  settings: Settings;
+  /** Repository root holding `images/` (default: this checkout). */
+  root?: string;
+  /** Progress lines and build output (default stderr). */
+  out?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** The summary table (default stdout). */
+  stdout?: NodeJS.WritableStream;
+  /** Stand-in for buildImage (tests of the scheduling logic). */
+  build?: typeof buildImage;
+}
+
+/**
+ * Builds the selected images and prints a summary; returns the run report.
+ * Graph problems (cycles, unknown parents) throw before anything builds;
+ * image failures throw a KilnError after the report is printed and written.
+ */
+export async function buildCatalog(selection: Selection, opts: CatalogBuildOptions, ctx: CatalogBuildContext): Promise<CatalogReport> {
+  const started = Date.now();
+  const root = ctx.root ?? REPO_ROOT;
+  const out = ctx.out ?? process.stderr;
+  const { graph, refs } = await loadSelection(selection, root);
+  const store = await OciStore.open(storeDir(ctx.settings));
+  const state = CatalogState.forStore(store.dir);
+  const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: await engineFingerprint(ctx.settings), platforms: opts.request?.platforms };
+  const jobs = Math.max(1, opts.jobs ?? DEFAULT_JOBS);
+  const build = ctx.build ?? buildImage;
+  let n = 0;
+  const say = (line: string) => out.write(`[${++n}/${refs.length}] ${line}\n`);
+
+  const outcomes = await schedule<ReportEntry>({
+    refs,
+    parentsOf: (r) => Object.values(graph.nodes.get(r)!.parents),
+    jobs,
+    failFast: opts.failFast,
+    run: async (ref) => {
+      const node = graph.nodes.get(ref)!;
+      const platforms = platformsOf(node, opts.request?.platforms);
+      if (platforms.length === 0) {
+        say(`${ref}: skipped, not built for ${opts.request!.platforms!.join(", ")}`);
+        return { ref, action: "skipped", reasons: [`not built for ${opts.request!.platforms!.join(", ")}`], platforms: [] };
+      }
+      const fresh = await checkNode(node, staleness, await storeEntries(store));
+      if (fresh.status === "up-to-date" && !opts.force) {
+        say(`${ref}: up to date`);
+        return reportEntry(store, state, { ref, action: "up-to-date", reasons: [], digest: fresh.digest });
+      }
+      const reasons = opts.force && fresh.status === "up-to-date" ? ["forced"] : fresh.reasons;
+      if (opts.dryRun) {
+        say(`${ref}: would build (${reasons.join("; ")})`);
+        return { ref, action: "would-build", reasons, platforms: [] };
+      }
+      say(`${ref}: building (${reasons.join("; ")})`);
+      const hash = await state.saveInputs(fresh.inputs);
+      const result = await build(
+        { ...opts.request, ref, platforms, progress: opts.request?.progress ?? (jobs > 1 ? "plain" : "auto"), annotations: { [INPUTS_ANNOTATION]: hash } },
+        { settings: ctx.settings, root, out },
+      );
+      // Recorded here too, so the record holds whatever buildImage does with annotations.
+      await recordInputs(store, state, ref, fresh.inputs);
+      return reportEntry(store, state, { ref, action: "built", reasons, digest: result.digest, durationMs: result.durationMs, steps: result.steps });
+    },
+  });
+
+  const report: CatalogReport = {
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    jobs,
+    force: !!opts.force,
+    engine: staleness.engine,
+    store: store.dir,
+    images: outcomes.map((o) => {
+      if (o.status === "done") return o.value;
+      if (o.status === "failed") {
+        if (!(o.error instanceof KilnError)) out.write(`${o.ref}: ${o.error instanceof Error ? (o.error.stack ?? o.error.message) : String(o.error)}\n`);
+        return { ref: o.ref, action: "failed", reasons: [], error: errorLine(o.error), platforms: [] };
+      }
+      return { ref: o.ref, action: "blocked", reasons: [`${o.by} failed`], platforms: [] };
+    }),
+  };
+  if (opts.report) await writeReport(opts.report, report);
+  (ctx.stdout ?? process.stdout).write(describeRun(report));
+  const failed = report.images.filter((i) => i.action === "failed" || i.action === "blocked");
+  if (failed.length) {
+    const first = report.images.find((i) => i.action === "failed");
+    throw new KilnError(`${failed.length} of ${refs.length} images not built: ${failed.map((f) => f.ref).join(", ")}${first?.error ? ` (${first.ref}: ${first.error})` : ""}`);
+  }
+  return report;
+}
+
+/** The graph and the selected refs: what `kiln status` and planning need, without building. */
+export async function loadSelection(selection: Selection, root = REPO_ROOT): Promise<{ graph: CatalogGraph; refs: string[] }> {
+  const catalog = await loadCatalog(root);
+  const graph = buildGraph(catalog);
+  const refs = selectNodes(graph, catalog, selection);
+  if (refs.length === 0) throw new KilnError(`no image matches ${describeSelection(selection)}`, "`kiln ls` lists the catalog");
+  return { graph, refs };
+}
+
+function describeSelection(s: Selection): string {
+  if (s.category) return `category ${s.category}`;
+  if (s.refs?.length) return s.refs.join(", ");
+  return "the selection (the catalog is empty)";
+}
+
+function errorLine(e: unknown): string {
+  if (e instanceof KilnError) return e.toLine();
+  return e instanceof Error ? e.message.split("\n")[0]! : String(e);
+}
