@@ -15,9 +15,13 @@ export interface CliResult {
   stderr: string;
 }
 
+/** An empty site config, so tests never read the user's. */
+const EMPTY_CONFIG = path.join(os.tmpdir(), "kiln-test-empty-config.json");
+
 /** Runs `bin/kiln` as a user would. */
-export function kiln(args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO): Promise<CliResult> {
-  return runCommand(KILN, args, { ...process.env, KILN_CONFIG: "/nonexistent-kiln-config.json", ...env }, cwd);
+export async function kiln(args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO): Promise<CliResult> {
+  await fs.writeFile(EMPTY_CONFIG, "{}\n");
+  return runCommand(KILN, args, { ...process.env, KILN_CONFIG: EMPTY_CONFIG, ...env }, cwd);
 }
 
 export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO): Promise<CliResult> {
