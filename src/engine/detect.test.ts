@@ -70,6 +70,13 @@ describe("decideEngine", () => {
     expect(r.hint).toBe("run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd");
   });
 
+  it("tells a daemon that refuses this user apart from one that is not there", () => {
+    const denied = "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock";
+    const r = decideEngine(settings(), probes({ docker: { address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, error: denied } }));
+    expect(r.problem).toBe("no BuildKit engine answers: the docker daemon at unix:///var/run/docker.sock refuses this user (permission denied)");
+    expect(r.hint).toContain("docker group");
+  });
+
   it("is not usable when the docker driver lacks the containerd image store", () => {
     const r = decideEngine(settings(), probes({ docker: { ...probes().docker, containerdStore: false } }));
     expect(r.usable).toBe(false);

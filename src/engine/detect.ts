@@ -91,8 +91,8 @@ export function decideEngine(settings: Pick<Settings, "engine">, p: EngineProbes
     why = host ? `BUILDKIT_HOST is set (${host}) but buildctl is not installed, and docker buildx is not usable` : "BUILDKIT_HOST is not set and docker buildx is not usable";
     const problem = !p.buildx.works
       ? `no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`
-      : `no BuildKit engine answers: docker daemon not reachable at ${p.docker.address}`;
-    return { ...common, usable: false, why, problem, hint: SETUP_HINT, ociExport: false, multiPlatform: false };
+      : dockerProblem(p.docker);
+    return { ...common, usable: false, why, problem, hint: dockerHint(p.docker), ociExport: false, multiPlatform: false };
   }
 
   if (driver === "buildctl") return decideBuildctl(settings, p, why, common);
@@ -127,7 +127,7 @@ function decideBuildx(settings: Pick<Settings, "engine">, p: EngineProbes, why: 
   const base = { ...common, driver: "buildx" as const, why, ociExport: false, multiPlatform: false };
   const fail = (problem: string, hint = SETUP_HINT) => ({ ...base, usable: false, problem, hint });
   if (!p.buildx.works) return fail(`no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`);
-  if (!p.docker.answers) return fail(`no BuildKit engine answers: docker daemon not reachable at ${p.docker.address}`);
+  if (!p.docker.answers) return fail(dockerProblem(p.docker), dockerHint(p.docker));
   const b = p.builder;
   const builderName = settings.engine.builder ?? b.name;
   if (b.error) {
@@ -153,6 +153,21 @@ function decideBuildx(settings: Pick<Settings, "engine">, p: EngineProbes, why: 
   };
   if (!capable) return { ...report, usable: false, problem: "the docker engine cannot export OCI images: its image store is not containerd", hint: "set {\"features\":{\"containerd-snapshotter\":true}} in /etc/docker/daemon.json and restart dockerd" };
   return { ...report, usable: true };
+}
+
+/** A daemon that refuses this user is not the same problem as one that is not there. */
+export function dockerDenied(docker: Pick<EngineProbes["docker"], "error">): boolean {
+  return /permission denied/i.test(docker.error ?? "");
+}
+
+function dockerProblem(docker: EngineProbes["docker"]): string {
+  return dockerDenied(docker)
+    ? `no BuildKit engine answers: the docker daemon at ${docker.address} refuses this user (permission denied)`
+    : `no BuildKit engine answers: docker daemon not reachable at ${docker.address}`;
+}
+
+function dockerHint(docker: EngineProbes["docker"]): string {
+  return dockerDenied(docker) ? "run kiln as a member of the docker group (or as root), or set BUILDKIT_HOST to a buildkitd" : SETUP_HINT;
 }
 
 /** Things that do not stop builds but will stop some of them. */

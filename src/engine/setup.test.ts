@@ -66,6 +66,12 @@ describe("planSetup", () => {
     expect(plan.blockers[0]).toContain("does not restart a running daemon");
   });
 
+  it("does not start a second dockerd when the running one refuses this user", () => {
+    const plan = planSetup(host({ docker: { local: true, address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, error: "permission denied while trying to connect" } }));
+    expect(plan.actions).toEqual([]);
+    expect(plan.blockers[0]).toContain("refuses this user");
+  });
+
   it("does not start a local daemon for a remote DOCKER_HOST", () => {
     const plan = planSetup(host({ docker: { local: false, address: "tcp://far:2375", answers: false, containerdStore: false } }));
     expect(plan.actions).toEqual([]);

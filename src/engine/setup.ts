@@ -11,7 +11,7 @@ import { KilnError } from "../errors.ts";
 import { writeAtomic } from "../oci/store.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { run } from "../util/run.ts";
-import { DEFAULT_DOCKER_HOST, LOCAL_REGISTRY, parseDockerInfo, readBinfmt, type BinfmtState } from "./detect.ts";
+import { DEFAULT_DOCKER_HOST, dockerDenied, LOCAL_REGISTRY, parseDockerInfo, readBinfmt, type BinfmtState } from "./detect.ts";
 import {
   APT_PREFERENCES_FILE,
   APT_SOURCES_FILE,
@@ -25,10 +25,11 @@ import {
   renderSources,
   unsatisfiedPins,
   type HostOs,
+  type InstallChoice,
   type PackageNeed,
   type Pins,
 } from "./pins.ts";
-import { httpStatus, probe } from "./probe.ts";
+import { httpStatus, probe, probeError } from "./probe.ts";
 import { LOG_DIR, startService } from "./services.ts";
 
 export const DAEMON_CONFIG = "/etc/docker/daemon.json";
@@ -44,7 +45,7 @@ export interface HostState {
   needs: PackageNeed[];
   binfmt: BinfmtState;
   daemonConfig: { current?: unknown; invalid?: string };
-  docker: { local: boolean; address: string; answers: boolean; containerdStore: boolean };
+  docker: { local: boolean; address: string; answers: boolean; containerdStore: boolean; error?: string };
   registry: { status?: number };
 }
 
@@ -74,7 +75,8 @@ export function planSetup(s: HostState): SetupPlan {
   if (s.daemonConfig.invalid) blockers.push(`${DAEMON_CONFIG} is not valid JSON (${s.daemonConfig.invalid}): fix it, then rerun setup`);
   else if (mergeDaemonConfig(s.daemonConfig.current).changed) actions.push({ kind: "daemon-config" });
   if (!s.docker.answers) {
-    if (s.docker.local) actions.push({ kind: "dockerd" });
+    if (dockerDenied(s.docker)) blockers.push(`the docker daemon at ${s.docker.address} is running but refuses this user (permission denied): run as root or as a member of the docker group`);
+    else if (s.docker.local) actions.push({ kind: "dockerd" });
     else blockers.push(`the docker daemon at ${s.docker.address} (DOCKER_HOST) does not answer; setup only starts a local dockerd: unset DOCKER_HOST or start that daemon`);
   } else if (!s.docker.containerdStore) {
     blockers.push(
@@ -139,7 +141,7 @@ export async function inspectHost(pins: Pins): Promise<HostState> {
     needs: unsatisfiedPins(pins, installed, geq),
     binfmt,
     daemonConfig,
-    docker: { local: !dockerHost || dockerHost === DEFAULT_DOCKER_HOST, address: dockerHost || DEFAULT_DOCKER_HOST, answers: docker.answers, containerdStore: docker.containerdStore },
+    docker: { local: !dockerHost || dockerHost === DEFAULT_DOCKER_HOST, address: dockerHost || DEFAULT_DOCKER_HOST, answers: docker.answers, containerdStore: docker.containerdStore, error: info.ok ? undefined : probeError(info, "docker") },
     registry: { status: registry },
   };
 }
@@ -304,13 +306,7 @@ async function installPackages(pins: Pins, needs: PackageNeed[], say: (line: str
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   say(`updating apt indices (${sources ? "with " + APT_SOURCES_FILE : "host sources"})`);
   await aptRun(["update", "-q"], env, "apt-get update");
-  const madison = await run("apt-cache", ["madison", ...needs.map((n) => n.name)], { what: "apt-cache madison", allowFailure: true });
-  const offers = parseMadison(madison.stdout.toString());
-  const pairs = needs.filter((n) => n.atLeast).flatMap((n) => {
-    const offered = offers.get(n.name) ?? [];
-    return [...offered.map((v) => [v, n.want] as [string, string]), ...offered.flatMap((a) => offered.map((b) => [a, b] as [string, string]))];
-  });
-  const choice = chooseInstall(needs, offers, await debianVersionComparer(pairs));
+  const choice = await chooseFromMirror(needs);
   if (choice.vanished.length) {
     for (const line of choice.vanished) process.stderr.write(`kiln engine setup: ${line}\n`);
     throw new KilnError(
@@ -327,6 +323,17 @@ async function installPackages(pins: Pins, needs: PackageNeed[], say: (line: str
   } finally {
     if (createdPolicy) await fs.rm(POLICY_RC_D, { force: true });
   }
+}
+
+/** What to install for the needs, from the versions apt's indices offer now (apt-cache madison). */
+export async function chooseFromMirror(needs: PackageNeed[]): Promise<InstallChoice> {
+  const madison = await run("apt-cache", ["madison", ...needs.map((n) => n.name)], { what: "apt-cache madison", allowFailure: true });
+  const offers = parseMadison(madison.stdout.toString());
+  const pairs = needs.filter((n) => n.atLeast).flatMap((n) => {
+    const offered = offers.get(n.name) ?? [];
+    return [...offered.map((v) => [v, n.want] as [string, string]), ...offered.flatMap((a) => offered.map((b) => [a, b] as [string, string]))];
+  });
+  return chooseInstall(needs, offers, await debianVersionComparer(pairs));
 }
 
 /** A policy-rc.d exiting 101 keeps package scripts from starting services (there is no init system to own them). */

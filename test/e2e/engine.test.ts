@@ -4,7 +4,14 @@
  * it did not start), both services answer afterwards, status says which
  * driver and why, and an unreachable engine is one line with a non-zero exit.
  */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { KilnError } from "../../src/errors.ts";
+import { httpStatus } from "../../src/engine/probe.ts";
+import { startService } from "../../src/engine/services.ts";
+import { chooseFromMirror } from "../../src/engine/setup.ts";
 import { kiln, runCommand } from "./helpers.ts";
 
 async function registryStatus(): Promise<number> {
@@ -72,5 +79,49 @@ describe("kiln engine status", () => {
     expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
     // No buildctl is packaged in Debian: the message says so (or, where one exists, that it does not answer).
     expect(r.stderr).toMatch(/^kiln: (the buildctl driver is chosen but no buildctl binary is installed|no BuildKit engine answers: buildkitd not reachable at tcp:\/\/127\.0\.0\.1:1)/);
+  });
+});
+
+describe("starting services and choosing packages (no change to the shared host)", () => {
+  it("starts a detached registry on another port, waits until it answers, and it outlives the wait", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-engine-"));
+    const port = 15000 + (process.pid % 1000);
+    const config = path.join(dir, "registry.yml");
+    await fs.writeFile(config, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    const url = `http://127.0.0.1:${port}/v2/`;
+    const started = await startService({ name: "registry", cmd: "docker-registry", args: ["serve", config], answers: async () => (await httpStatus(url)) === 200, timeoutMs: 30_000, logDir: dir });
+    try {
+      expect(started.pid).toBeGreaterThan(0);
+      expect(await httpStatus(url)).toBe(200);
+    } finally {
+      process.kill(started.pid, "SIGTERM");
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails fast with the log's last lines when the service exits right away", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-engine-"));
+    try {
+      const attempt = startService({ name: "registry", cmd: "docker-registry", args: ["serve", path.join(dir, "missing.yml")], answers: async () => false, timeoutMs: 20_000, logDir: dir });
+      await expect(attempt).rejects.toThrow(KilnError);
+      await expect(attempt).rejects.toThrow(/^registry exited with code \d+ right after starting$/);
+      expect(await fs.readFile(path.join(dir, "registry.log"), "utf8")).toContain("missing.yml");
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names a pinned version the mirror no longer offers, with what it offers and where to update the pin", async () => {
+    const choice = await chooseFromMirror([
+      { name: "skopeo", want: "1.9.3+ds1-1+b10", atLeast: false },
+      { name: "docker-buildx", want: "0.13.0+ds1-1", atLeast: false },
+      { name: "curl", want: "7.88.1-10+deb12u1", atLeast: true },
+    ]);
+    expect(choice.install[0]).toBe("skopeo=1.9.3+ds1-1+b10");
+    // An atLeast pin takes the newest offered version that is not older.
+    expect(choice.install[1]).toMatch(/^curl=\d/);
+    expect(choice.install[1]).not.toBe("curl=7.88.1-10+deb12u1");
+    expect(choice.vanished).toHaveLength(1);
+    expect(choice.vanished[0]).toMatch(/^docker-buildx 0\.13\.0\+ds1-1 is no longer on the mirror \(the mirror offers 0\.13\.1\+ds1-3\): set its "version" in \S+hack\/engine\/packages\.json/);
   });
 });
