@@ -9,7 +9,7 @@ import { buildImage, type BuildOptions } from "../build/build.ts";
 import { loadCatalog } from "../definition/catalog.ts";
 import { KilnError } from "../errors.ts";
 import { OciStore } from "../oci/store.ts";
-import { REPO_ROOT, storeDir } from "../paths.ts";
+import { catalogRoot, storeDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
 import { engineFingerprint } from "./engine.ts";
 import { buildGraph, selectNodes, type CatalogGraph, type Selection } from "./graph.ts";
@@ -55,7 +55,7 @@ export interface CatalogBuildContext {
  */
 export async function buildCatalog(selection: Selection, opts: CatalogBuildOptions, ctx: CatalogBuildContext): Promise<CatalogReport> {
   const started = Date.now();
-  const root = ctx.root ?? REPO_ROOT;
+  const root = ctx.root ?? catalogRoot();
   const out = ctx.out ?? process.stderr;
   const { graph, refs } = await loadSelection(selection, root);
   const store = await OciStore.open(storeDir(ctx.settings));
@@ -127,7 +127,7 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
 }
 
 /** The graph and the selected refs: what `kiln status` and planning need, without building. */
-export async function loadSelection(selection: Selection, root = REPO_ROOT): Promise<{ graph: CatalogGraph; refs: string[] }> {
+export async function loadSelection(selection: Selection, root = catalogRoot()): Promise<{ graph: CatalogGraph; refs: string[] }> {
   const catalog = await loadCatalog(root);
   const graph = buildGraph(catalog);
   const refs = selectNodes(graph, catalog, selection);

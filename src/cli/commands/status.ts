@@ -1,0 +1,56 @@
+/** `kiln status [IMAGE...|--all]`: which images are up to date, which are stale and why. */
+import { Option, type Command } from "commander";
+import { loadSelection } from "../../catalog/build.ts";
+import { engineFingerprint } from "../../catalog/engine.ts";
+import { table } from "../../catalog/report.ts";
+import { assess } from "../../catalog/staleness.ts";
+import { CatalogState } from "../../catalog/state.ts";
+import { CATEGORIES, type Category } from "../../definition/schema.ts";
+import { OciStore } from "../../oci/store.ts";
+import { storeDir } from "../../paths.ts";
+import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
+
+interface StatusFlags extends SettingsFlags {
+  all?: boolean;
+  category?: Category;
+  platform?: string[];
+  json?: boolean;
+  check?: boolean;
+}
+
+export function register(program: Command): void {
+  addSettingsOptions(
+    program
+      .command("status")
+      .argument("[images...]", "catalog images (`name` or `name:target`); default: all")
+      .description("show which images are up to date and which are stale, and why")
+      .option("--all", "every image of the catalog (the default)")
+      .addOption(new Option("--category <category>", "only this category").choices(CATEGORIES))
+      .option("--platform <platforms>", "compare against a build for these platforms", (v: string, prev: string[] = []) => [...prev, v])
+      .option("--json", "print as JSON")
+      .option("--check", "exit with code 1 when anything is not up to date"),
+  ).action(async (images: string[], flags: StatusFlags) => {
+    const settings = await settingsFrom(flags);
+    const selection = images.length || flags.category ? { refs: images, category: flags.category, all: flags.all } : { all: true };
+    const { graph, refs } = await loadSelection(selection);
+    const store = await OciStore.open(storeDir(settings));
+    const engine = await engineFingerprint(settings);
+    if (!engine) process.stderr.write("kiln: no engine answers; engine versions are left out of the comparison\n");
+    const result = await assess(graph, refs, { store, state: CatalogState.forStore(store.dir), settings, engine, platforms: flags.platform });
+    const rows = refs.map((r) => result.get(r)!);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(rows.map(({ ref, status, reasons, digest, inputsHash }) => ({ ref, status, reasons, digest, inputs: inputsHash })), null, 2) + "\n");
+    } else {
+      const words = { "up-to-date": "up to date", stale: "stale", "never-built": "never built" } as const;
+      process.stdout.write(
+        table(
+          ["IMAGE", "STATUS", "DIGEST", "WHY"],
+          rows.map((f) => [f.ref, words[f.status], f.digest ? f.digest.slice(7, 19) : "-", f.status === "never-built" ? "" : f.reasons.join("; ")]),
+        ),
+      );
+      const stale = rows.filter((f) => f.status !== "up-to-date").length;
+      process.stdout.write(stale ? `${stale} of ${rows.length} images need a build: kiln build --all\n` : `all ${rows.length} images are up to date\n`);
+    }
+    if (flags.check && rows.some((f) => f.status !== "up-to-date")) process.exitCode = 1;
+  });
+}
