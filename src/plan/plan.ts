@@ -107,7 +107,10 @@ export function makePlan(inp: PlanInputs): BuildPlan {
 
   const secrets = [
     ...def.secrets.map((id) => ({ id, src: `${SECRETS_DIR}/${id}` })),
-    ...sortedEntries(settings.secrets).map(([id, src]) => ({ id, src: path.resolve(src) })),
+    // A site file given for one of the definition's ids replaces the rendered one (see settings/secrets.ts).
+    ...sortedEntries(settings.secrets)
+      .filter(([id]) => !(def.secrets as string[]).includes(id))
+      .map(([id, src]) => ({ id, src: path.resolve(src) })),
   ];
 
   return {

@@ -71,6 +71,7 @@ export async function fixtureRootfs(packages: string[], arch = "amd64"): Promise
   const partial = `${tar}.partial-${process.pid}`;
   await mustRun("mmdebstrap", [
     "--quiet",
+    "--format=tar",
     "--variant=minbase",
     `--architectures=${arch}`,
     "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
