@@ -60,7 +60,7 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
   const { graph, refs } = await loadSelection(selection, root);
   const store = await OciStore.open(storeDir(ctx.settings));
   const state = CatalogState.forStore(store.dir);
-  const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: await engineFingerprint(ctx.settings), platforms: opts.request?.platforms };
+  const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: await engineFingerprint(ctx.settings), platforms: opts.request?.platforms, buildArgs: opts.request?.buildArgs };
   const jobs = Math.max(1, opts.jobs ?? DEFAULT_JOBS);
   const build = ctx.build ?? buildImage;
   let n = 0;

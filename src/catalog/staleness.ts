@@ -34,6 +34,8 @@ export interface StalenessContext {
   engine?: string;
   /** Platforms asked for on the command line (default: each target's own). */
   platforms?: string[];
+  /** Build args given on the command line. */
+  buildArgs?: Record<string, string>;
 }
 
 /** The store's entries by reference: digest and annotations (one read of index.json). */
@@ -60,7 +62,7 @@ export async function currentInputs(node: GraphNode, ctx: StalenessContext, entr
     parentDigests: Object.fromEntries(Object.entries(node.parents).map(([name, ref]) => [name, entries.get(ref)?.digest])),
     platforms: platformsOf(node, ctx.platforms),
     engine: ctx.engine ?? "unknown",
-    settings: await settingsInputs(ctx.settings, node.image.def),
+    settings: settingsInputs(ctx.settings, node.image.def, ctx.buildArgs),
   });
 }
 
