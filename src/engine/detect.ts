@@ -197,8 +197,9 @@ function usefulVersion(v: string | undefined): string | undefined {
 export async function detectEngine(settings: Pick<Settings, "engine">): Promise<EngineReport> {
   const started = performance.now();
   const probes = await probeEngine(settings);
-  const decided = decideEngine(settings, probes);
-  return { ...decided, durationMs: Math.round(performance.now() - started) };
+  const { usable, driver, why, problem, hint, ...rest } = decideEngine(settings, probes);
+  // The verdict first: it is what a reader of --json wants.
+  return { usable, driver, why, problem, hint, ...rest, durationMs: Math.round(performance.now() - started) };
 }
 
 /** The engine to build with, or a one-line KilnError saying why there is none. */
