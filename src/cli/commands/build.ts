@@ -1,18 +1,50 @@
 /** `kiln build IMAGE[:TARGET]`: one image, reproducibly, into the store; then load/push/outputs. */
 import type { Command } from "commander";
 import { buildImage, type BuildResult } from "../../build/build.ts";
+import { buildCatalog, DEFAULT_JOBS } from "../../catalog/build.ts";
+import { CATEGORIES, type Category } from "../../definition/schema.ts";
 import { KilnError } from "../../errors.ts";
 import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
 import { formatArgv } from "../format.ts";
 
 export function register(program: Command): void {
   addBuildOptions(program.command("build").argument("[image]", "catalog image, `name` or `name:target`").description("build an image into the local store, reproducibly"))
-    .action(async (image: string | undefined, flags: BuildFlags) => {
-      if (!image) throw new KilnError("no image named", "kiln build IMAGE (see `kiln ls`)");
+    .option("--all", "build the whole catalog, parents first, only what is stale")
+    .option("--category <category>", `build one category (${CATEGORIES.join(", ")})`)
+    .option("--with-parents", "also build the image's parents (when stale)")
+    .option("--jobs <n>", "images built at the same time", (v) => Number.parseInt(v, 10), DEFAULT_JOBS)
+    .option("--force", "rebuild even when up to date (catalog builds)")
+    .option("--report <file>", "write the run report as JSON (catalog builds)")
+    .action(async (image: string | undefined, flags: BuildFlags & CatalogFlags) => {
       const settings = await settingsFrom(flags);
+      if (flags.all || flags.category || flags.withParents || flags.force || flags.report) {
+        if (flags.category && !(CATEGORIES as readonly string[]).includes(flags.category)) {
+          throw new KilnError(`unknown category "${flags.category}"`, `use one of ${CATEGORIES.join(", ")}`);
+        }
+        if (!flags.all && !flags.category && !image) throw new KilnError("no image named", "kiln build IMAGE --with-parents, or --all, or --category CATEGORY");
+        const { ref: _ref, dryRun, ...request } = buildRequestFrom(image ?? "", flags);
+        void _ref;
+        const report = await buildCatalog(
+          { all: flags.all, category: flags.category as Category | undefined, refs: image ? [buildRequestFrom(image, flags).ref] : [], withParents: flags.withParents },
+          { jobs: flags.jobs, force: flags.force, report: flags.report, dryRun, request },
+          { settings },
+        );
+        if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+        return;
+      }
+      if (!image) throw new KilnError("no image named", "kiln build IMAGE (see `kiln ls`), or --all");
       const result = await buildImage(buildRequestFrom(image, flags), { settings });
       process.stdout.write(flags.json ? JSON.stringify(resultData(result), null, 2) + "\n" : describeResult(result, flags.dryRun));
     });
+}
+
+interface CatalogFlags {
+  all?: boolean;
+  category?: string;
+  withParents?: boolean;
+  jobs?: number;
+  force?: boolean;
+  report?: string;
 }
 
 export function resultData(r: BuildResult): object {
