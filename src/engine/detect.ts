@@ -202,10 +202,17 @@ export async function detectEngine(settings: Pick<Settings, "engine">): Promise<
   return { usable, driver, why, problem, hint, ...rest, durationMs: Math.round(performance.now() - started) };
 }
 
+/** Usable engines already found in this process: a catalog build asks once per image. */
+const usableEngines = new Map<string, EngineTarget>();
+
 /** The engine to build with, or a one-line KilnError saying why there is none. */
 export async function requireEngine(settings: Pick<Settings, "engine">): Promise<EngineTarget> {
+  const key = JSON.stringify([settings.engine, process.env.DOCKER_HOST ?? ""]);
+  const known = usableEngines.get(key);
+  if (known) return known;
   const report = await detectEngine(settings);
   if (!report.usable || !report.target) throw new KilnError(report.problem ?? "no usable BuildKit engine", report.hint);
+  usableEngines.set(key, report.target);
   return report.target;
 }
 

@@ -9,7 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { KilnError } from "../../src/errors.ts";
+import { requireEngine } from "../../src/engine/detect.ts";
 import { httpStatus } from "../../src/engine/probe.ts";
+import { settingsSchema } from "../../src/settings/schema.ts";
 import { startService } from "../../src/engine/services.ts";
 import { chooseFromMirror } from "../../src/engine/setup.ts";
 import { kiln, runCommand } from "./helpers.ts";
@@ -79,6 +81,25 @@ describe("kiln engine status", () => {
     expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
     // No buildctl is packaged in Debian: the message says so (or, where one exists, that it does not answer).
     expect(r.stderr).toMatch(/^kiln: (the buildctl driver is chosen but no buildctl binary is installed|no BuildKit engine answers: buildkitd not reachable at tcp:\/\/127\.0\.0\.1:1)/);
+  });
+});
+
+describe("requireEngine", () => {
+  it("returns the buildx target here, and a one-line KilnError for an unreachable daemon", async () => {
+    const saved = process.env.DOCKER_HOST;
+    try {
+      delete process.env.DOCKER_HOST;
+      expect(await requireEngine(settingsSchema.parse({}))).toEqual({ driver: "buildx", builder: undefined, tls: {} });
+      process.env.DOCKER_HOST = "unix:///nonexistent";
+      const err = await requireEngine(settingsSchema.parse({})).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KilnError);
+      expect((err as KilnError).toLine()).toBe(
+        "no BuildKit engine answers: docker daemon not reachable at unix:///nonexistent; run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
   });
 });
 
