@@ -8,7 +8,7 @@ import path from "node:path";
 import { KilnError } from "../errors.ts";
 import { loadImage } from "../definition/catalog.ts";
 import type { ImageDefinition, RuntimeExpectations } from "../definition/schema.ts";
-import { defaultTargetOf } from "../catalog/graph.ts";
+import { defaultTargetOf } from "../plan/plan.ts";
 import type { ImageSide } from "../oci/diff.ts";
 import { OciStore } from "../oci/store.ts";
 

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import * as build from "./build.ts";
 import * as diff from "./diff.ts";
 import * as lint from "./lint.ts";
+import * as test from "./test.ts";
 import * as plan from "./plan.ts";
 import * as status from "./status.ts";
 import * as engine from "./engine.ts";
@@ -12,4 +13,4 @@ import * as refresh from "./refresh.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [build.register, plan.register, status.register, ls.register, lint.register, diff.register, engine.register, lock.register, refresh.register];
+export const commands: RegisterCommand[] = [build.register, plan.register, status.register, ls.register, test.register, lint.register, diff.register, engine.register, lock.register, refresh.register];

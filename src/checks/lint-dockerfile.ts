@@ -1,0 +1,93 @@
+/**
+ * Dockerfile rules for catalog images: parents come only from the catalog by
+ * digest, packages only from the locked repository, runtime stages run
+ * nothing and never as root, and every service declares a health check.
+ */
+import type { ImageDefinition, RuntimeExpectations } from "../definition/schema.ts";
+import type { Finding } from "./findings.ts";
+import { isRootUser } from "./policy.ts";
+import { stageChain, targetStage, type ParsedDockerfile, type Stage } from "./dockerfile.ts";
+
+/** The named context kiln fills with the locked .debs (see src/lock/prepare.ts). */
+export const LOCKED_DEBS_CONTEXT = "debs";
+
+export interface DockerfileTarget {
+  name: string;
+  /** Dockerfile stage the target builds (default: its name, else the last stage). */
+  stage?: string;
+  runtime: RuntimeExpectations;
+}
+
+const APT_INSTALL = /\b(apt-get|apt|aptitude)\s+(?:-\S+\s+|\S+=\S+\s+)*(install|build-dep|upgrade|dist-upgrade)\b/;
+
+export function lintDockerfile(file: string, df: ParsedDockerfile, def: ImageDefinition, targets: DockerfileTarget[]): Finding[] {
+  const out: Finding[] = [];
+  const at = (line: number, rule: string, message: string) => out.push({ file, line, rule, message });
+
+  for (const d of df.directives) {
+    if (d.name === "syntax") at(d.line, "no-syntax-directive", `"# syntax=${d.value}" needs a frontend image, which is never pulled; remove it (the built-in frontend is used)`);
+  }
+  if (df.stages.length === 0) at(1, "from-source", "no FROM instruction");
+
+  const parents = new Set(Object.keys(def.parents).map((p) => p.toLowerCase()));
+  for (const stage of df.stages) {
+    checkFrom(stage, df, parents, at);
+    for (const ins of stage.instructions) {
+      if (ins.keyword !== "RUN" || !APT_INSTALL.test(ins.args)) continue;
+      const mountsDebs = ins.flags.some((f) => f.name === "mount" && f.value.split(",").some((kv) => kv === `from=${LOCKED_DEBS_CONTEXT}`));
+      if (!mountsDebs) {
+        at(ins.line, "apt-unlocked", `apt installs packages without the locked repository: mount it (RUN --mount=type=bind,from=${LOCKED_DEBS_CONTEXT},...) and declare the packages in inputs.debian`);
+      }
+    }
+  }
+
+  for (const t of targets) {
+    const stage = targetStage(df, t.stage ?? t.name);
+    if (!stage) continue;
+    const label = `target ${t.name} (stage ${stage.name ?? `#${stage.index}`})`;
+    if (!t.runtime.tooling && !t.runtime.allowRunInFinalStage) {
+      for (const ins of stage.instructions.filter((i) => i.keyword === "RUN")) {
+        at(ins.line, "final-stage-run", `${label} runs a command; runtime stages copy results from build stages (or set runtime.allowRunInFinalStage)`);
+      }
+    }
+    const chain = stageChain(df, stage);
+    const user = lastInstruction(chain, "USER");
+    // Tool images used as build stages may be declared to run as root (their children's RUN steps install things).
+    const rootDeclared = t.runtime.tooling && isRootUser(t.runtime.user);
+    if (!rootDeclared && !user) at(stage.line, "final-stage-user", `${label} sets no USER: it would run as root`);
+    else if (!rootDeclared && user && isRootUser(user.args)) at(user.line, "final-stage-user", `${label} runs as root (USER ${user.args.trim()})`);
+    if (!t.runtime.tooling && t.runtime.healthcheck) {
+      const hc = lastInstruction(chain, "HEALTHCHECK");
+      if (!hc) at(stage.line, "healthcheck", `${label} declares no HEALTHCHECK (or set runtime.healthcheck: false)`);
+      else if (/^none\b/i.test(hc.args.trim())) at(hc.line, "healthcheck", `${label} disables its HEALTHCHECK`);
+    }
+  }
+  return out;
+}
+
+function checkFrom(stage: Stage, df: ParsedDockerfile, parents: Set<string>, at: (line: number, rule: string, message: string) => void): void {
+  const from = stage.from;
+  if (from.toLowerCase() === "scratch") return;
+  if (from.includes("$")) {
+    at(stage.line, "from-source", `FROM ${from} depends on a build argument: name a catalog parent, an earlier stage or scratch`);
+    return;
+  }
+  const earlier = df.stages.slice(0, stage.index).some((s) => s.name === from.toLowerCase());
+  if (earlier) return;
+  const ref = /^(?<name>[^@]+?)(?::(?<tag>[^:/@]+))?(?:@(?<digest>.+))?$/.exec(from)?.groups ?? {};
+  if (ref.tag || ref.digest) {
+    const what = ref.tag === "latest" ? "the floating tag latest" : ref.tag ? `tag ${ref.tag}` : "a digest";
+    at(stage.line, "from-tag", `FROM ${from} pins ${what}; name the parent alone (FROM ${ref.name}): kiln passes it by digest from the store`);
+  }
+  if (!parents.has((ref.name ?? from).toLowerCase())) {
+    at(stage.line, "from-source", `FROM ${from} is not scratch, an earlier stage or a parent named in the definition (parents: ${[...parents].join(", ") || "none"})`);
+  }
+}
+
+function lastInstruction(chain: Stage[], keyword: string): Stage["instructions"][number] | undefined {
+  for (const stage of chain) {
+    const found = stage.instructions.filter((i) => i.keyword === keyword).pop();
+    if (found) return found;
+  }
+  return undefined;
+}
