@@ -1,0 +1,129 @@
+/**
+ * The verified view of a Debian release: InRelease files checked with gpgv,
+ * Packages indices checked against the hashes in the signed text, parsed into
+ * a table of every (name, version, architecture) with its pool file.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
+import { KilnError } from "../errors.ts";
+import type { LockedDeb } from "../lock/schema.ts";
+import type { Settings } from "../settings/schema.ts";
+import { type ContentStore, hashBytes } from "../util/cas.ts";
+import { parseDeb822 } from "./deb822.ts";
+import { fetchBytes, fetchIntoStore } from "./download.ts";
+import { parseRelease, type ReleaseInfo, verifyInRelease } from "./release.ts";
+
+export type Archive = LockedDeb["archive"];
+
+export interface SuiteSource {
+  archive: Archive;
+  suite: string;
+  mirrors: string[];
+}
+
+export interface VerifiedSuite extends SuiteSource {
+  /** The mirror that served the InRelease (used for everything else of this suite). */
+  mirror: string;
+  inRelease: Buffer;
+  release: ReleaseInfo;
+}
+
+/** The suites a Debian release is made of: the suite, its -updates, and -security from the security mirrors. */
+export function suiteSources(suite: string, settings: Settings): SuiteSource[] {
+  return [
+    { archive: "debian", suite, mirrors: settings.apt.mirrors },
+    { archive: "debian", suite: `${suite}-updates`, mirrors: settings.apt.mirrors },
+    { archive: "debian-security", suite: `${suite}-security`, mirrors: settings.apt.securityMirrors },
+  ];
+}
+
+export async function fetchVerifiedSuite(source: SuiteSource, settings: Settings, keyring?: string): Promise<VerifiedSuite> {
+  const what = `${source.suite} InRelease`;
+  const { mirror, data } = await fetchBytes(source.mirrors, `dists/${source.suite}/InRelease`, settings, what);
+  const release = parseRelease(await verifyInRelease(data, `${mirror}/dists/${source.suite}/InRelease`, keyring));
+  if (release.suite !== source.suite && release.codename !== source.suite) {
+    throw new KilnError(`${mirror}/dists/${source.suite}/InRelease is signed for suite ${release.suite} (${release.codename})`, "check the mirror setting");
+  }
+  if (settings.apt.checkValidUntil && release.validUntil && new Date(release.validUntil).getTime() < Date.now()) {
+    throw new KilnError(`${mirror}/dists/${source.suite}/InRelease expired on ${release.validUntil}`, "the mirror is stale; use another mirror or set apt.checkValidUntil=false");
+  }
+  return { ...source, mirror, inRelease: data, release };
+}
+
+export interface IndexEntry {
+  name: string;
+  version: string;
+  architecture: string;
+  archive: Archive;
+  suite: string;
+  path: string;
+  size: number;
+  sha256: string;
+  /** The stanza as published, for resolvers that need more fields. */
+  fields: Record<string, string>;
+}
+
+/** The raw Packages index of one architecture, its bytes verified against the signed Release. */
+export async function fetchPackagesFile(suite: VerifiedSuite, arch: string, store: ContentStore, settings: Settings): Promise<{ rel: string; compressed: Buffer; text: string }> {
+  for (const ext of ["xz", "gz"] as const) {
+    const rel = `main/binary-${arch}/Packages.${ext}`;
+    const want = suite.release.sha256.get(rel);
+    if (!want) continue;
+    const what = `${suite.suite} ${rel}`;
+    const file =
+      (await store.getVerified("sha256", want.sha256)) ??
+      (await fetchIntoStore(store, [suite.mirror, ...suite.mirrors.filter((m) => m !== suite.mirror)], `dists/${suite.suite}/${rel}`, want.sha256, settings, what));
+    const compressed = await fs.readFile(file);
+    if (hashBytes(compressed) !== want.sha256) throw new KilnError(`${what} changed in the cache while reading`, "retry");
+    const text = ext === "gz" ? gunzipSync(compressed).toString("utf8") : await unxz(compressed);
+    return { rel, compressed, text };
+  }
+  throw new KilnError(`${suite.mirror}/dists/${suite.suite}/InRelease lists no Packages index for main/binary-${arch}`, `is ${arch} built for ${suite.suite}?`);
+}
+
+function unxz(data: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("xz", ["-dc"], { encoding: "buffer", maxBuffer: 1024 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout.toString("utf8"))));
+    child.stdin!.end(data);
+  });
+}
+
+export function parsePackagesIndex(text: string, suite: Pick<SuiteSource, "archive" | "suite">): IndexEntry[] {
+  return parseDeb822(text).flatMap((p) => {
+    if (!p.Package || !p.Version || !p.Architecture || !p.Filename || !p.SHA256 || !p.Size) return [];
+    return [{ name: p.Package, version: p.Version, architecture: p.Architecture, archive: suite.archive, suite: suite.suite, path: p.Filename, size: Number(p.Size), sha256: p.SHA256, fields: p }];
+  });
+}
+
+/** Every package of the given suites and architectures, keyed `name version architecture`. */
+export class PackageTable {
+  private readonly byKey = new Map<string, IndexEntry>();
+
+  add(entries: IndexEntry[]): void {
+    // The first suite added wins for identical versions: the same file is published in both.
+    for (const e of entries) {
+      const key = PackageTable.key(e.name, e.version, e.architecture);
+      if (!this.byKey.has(key)) this.byKey.set(key, e);
+    }
+  }
+
+  get(name: string, version: string, architecture: string): IndexEntry | undefined {
+    return this.byKey.get(PackageTable.key(name, version, architecture));
+  }
+
+  static key(name: string, version: string, architecture: string): string {
+    return `${name} ${version} ${architecture}`;
+  }
+}
+
+export async function loadPackageTable(suites: VerifiedSuite[], archs: string[], store: ContentStore, settings: Settings): Promise<PackageTable> {
+  const table = new PackageTable();
+  for (const suite of suites) {
+    for (const arch of archs) {
+      const { text } = await fetchPackagesFile(suite, arch, store, settings);
+      table.add(parsePackagesIndex(text, suite));
+    }
+  }
+  return table;
+}

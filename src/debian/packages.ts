@@ -1,0 +1,86 @@
+/**
+ * Resolution of a package list (plus hard dependencies, no recommends) with
+ * apt itself, run against a local copy of the verified InRelease and Packages
+ * files: apt checks the signature and hashes again, and no network is used.
+ * The status is empty, so the set is closed on its own (it also holds what a
+ * base image already has; apt installs nothing twice).
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { KilnError } from "../errors.ts";
+import type { Settings } from "../settings/schema.ts";
+import type { ContentStore } from "../util/cas.ts";
+import { fetchPackagesFile, type VerifiedSuite } from "./indices.ts";
+import type { InstalledPackage } from "./minbase.ts";
+import { DEBIAN_KEYRING } from "./release.ts";
+
+const run = promisify(execFile);
+
+/** `Inst name[:arch] [old] (version release [arch])` lines of `apt-get --simulate`. */
+export function parseAptSimulation(output: string, nativeArch: string): InstalledPackage[] {
+  const found: InstalledPackage[] = [];
+  for (const line of output.split("\n")) {
+    const m = /^Inst (\S+?)(?::(\S+))? (?:\[[^\]]*\] )?\((\S+) .*\[([^\]]+)\]\)/.exec(line);
+    if (!m) continue;
+    found.push({ name: m[1]!, version: m[3]!, architecture: m[4] ?? m[2] ?? nativeArch });
+  }
+  return found;
+}
+
+export async function resolvePackageSet(
+  suites: VerifiedSuite[],
+  arch: string,
+  request: { packages: string[]; foreignArchitectures: string[] },
+  store: ContentStore,
+  settings: Settings,
+  workDir: string,
+): Promise<InstalledPackage[]> {
+  const root = await fs.mkdtemp(path.join(workDir, `apt-${arch}-`));
+  const archs = [arch, ...request.foreignArchitectures.filter((a) => a !== arch)];
+  const sources: string[] = [];
+  for (const [i, suite] of suites.entries()) {
+    const base = path.join(root, "mirror", String(i));
+    const dists = path.join(base, "dists", suite.suite);
+    await fs.mkdir(dists, { recursive: true });
+    await fs.writeFile(path.join(dists, "InRelease"), suite.inRelease);
+    for (const a of archs) {
+      const { rel, compressed } = await fetchPackagesFile(suite, a, store, settings);
+      await fs.mkdir(path.dirname(path.join(dists, rel)), { recursive: true });
+      await fs.writeFile(path.join(dists, rel), compressed);
+    }
+    sources.push(`deb [signed-by=${DEBIAN_KEYRING}] file:${base} ${suite.suite} main`);
+  }
+  for (const d of ["etc/apt/apt.conf.d", "etc/apt/preferences.d", "etc/apt/sources.list.d", "etc/apt/trusted.gpg.d", "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"]) {
+    await fs.mkdir(path.join(root, d), { recursive: true });
+  }
+  await fs.writeFile(path.join(root, "etc/apt/sources.list"), sources.join("\n") + "\n");
+  await fs.writeFile(path.join(root, "var/lib/dpkg/status"), "");
+  const config = [
+    `Dir "${root}/";`,
+    `Dir::State::status "${root}/var/lib/dpkg/status";`,
+    `APT::Architecture "${arch}";`,
+    `APT::Architectures { ${archs.map((a) => `"${a}";`).join(" ")} };`,
+    `APT::Install-Recommends "false";`,
+    `APT::Install-Suggests "false";`,
+    `Acquire::Languages "none";`,
+    `Acquire::By-Hash "no";`,
+    `Acquire::Check-Valid-Until "false";`,
+    `Debug::NoLocking "true";`,
+  ].join("\n");
+  const conf = path.join(root, "apt.conf");
+  await fs.writeFile(conf, config + "\n");
+  const env = { ...process.env, APT_CONFIG: conf };
+  try {
+    await run("apt-get", ["-q", "update"], { env, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run("apt-get", ["-q", "--simulate", "install", ...request.packages], { env, maxBuffer: 64 * 1024 * 1024 });
+    return parseAptSimulation(stdout, arch);
+  } catch (e) {
+    const out = `${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}`;
+    const lines = out.split("\n").filter((l) => /^(E:| \S+ : Depends)/.test(l));
+    throw new KilnError(`apt cannot resolve ${request.packages.join(" ")} for ${arch}: ${lines.join(" ").trim() || out.trim().split("\n").slice(-3).join(" ")}`, "check the package names in the definition's inputs.debian.packages");
+  } finally {
+    await fs.rm(root, { recursive: true, force: true });
+  }
+}
