@@ -15,6 +15,7 @@ import { engineFingerprint } from "./engine.ts";
 import { buildGraph, selectNodes, type CatalogGraph, type Selection } from "./graph.ts";
 import { INPUTS_ANNOTATION } from "./inputs.ts";
 import { describeRun, reportEntry, writeReport, type CatalogReport, type ReportEntry } from "./report.ts";
+import { pinParents } from "./parent-pins.ts";
 import { schedule } from "./schedule.ts";
 import { checkNode, platformsOf, recordInputs, storeEntries, type StalenessContext } from "./staleness.ts";
 import { CatalogState } from "./state.ts";
@@ -64,6 +65,7 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
   const jobs = Math.max(1, opts.jobs ?? DEFAULT_JOBS);
   const build = ctx.build ?? buildImage;
   let n = 0;
+  const pinned = new Map<string, Promise<void>>();
   const say = (line: string) => out.write(`[${++n}/${refs.length}] ${line}\n`);
 
   const outcomes = await schedule<ReportEntry>({
@@ -78,7 +80,16 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
         say(`${ref}: skipped, not built for ${opts.request!.platforms!.join(", ")}`);
         return { ref, action: "skipped", reasons: [`not built for ${opts.request!.platforms!.join(", ")}`], platforms: [] };
       }
-      const fresh = await checkNode(node, staleness, await storeEntries(store));
+      const entries = await storeEntries(store);
+      // The targets of one image share its lock (and its parents): pin once per image and run.
+      if (!pinned.has(node.image.name)) {
+        const digests = Object.fromEntries(Object.entries(node.parents).map(([name, r]) => [name, entries.get(r)?.digest]));
+        pinned.set(node.image.name, pinParents(node.image, digests, ctx.settings, opts.dryRun).then((names) => {
+          if (names.length) out.write(`${node.image.name}: ${opts.dryRun ? "would pin" : "pinned"} parent${names.length > 1 ? "s" : ""} ${names.join(", ")} in its lock at the store's digest\n`);
+        }));
+      }
+      await pinned.get(node.image.name);
+      const fresh = await checkNode(node, staleness, entries);
       if (fresh.status === "up-to-date" && !opts.force) {
         say(`${ref}: up to date`);
         return reportEntry(store, state, { ref, action: "up-to-date", reasons: [], digest: fresh.digest });

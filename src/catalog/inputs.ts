@@ -23,7 +23,7 @@ export interface InputManifest {
   ref: string;
   /** The definition as loaded and validated (comments and formatting do not count). */
   definition: string;
-  /** The lock file's bytes, or "none". */
+  /** The lock without its parent pins (those are `parents`), or "none". */
   lock: string;
   dockerfile: string;
   /** Context path (relative, `/`-separated) -> hash of type, mode and content. */
@@ -52,7 +52,7 @@ export async function collectInputs(image: LoadedImage, target: string, src: Inp
   const lockFile = lockPathOf(image.dir);
   const [dockerfileHash, lockHash, context] = await Promise.all([
     hashFile(dockerfile).catch(() => "missing"),
-    hashFile(lockFile).catch(() => "none"),
+    hashLock(lockFile),
     hashContext(contextDir, dockerfile, new Set([image.file, lockFile, dockerfile])),
   ]);
   return {
@@ -101,6 +101,18 @@ export async function hashContext(dir: string, dockerfile: string, skip: Set<str
     }),
   );
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The lock's pins except the parents', which the parent digests cover (a catalog build re-pins them). */
+async function hashLock(file: string): Promise<string> {
+  const text = await readIfExists(file);
+  if (text === undefined) return "none";
+  try {
+    const { parents: _parents, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    return hashBytes(stableStringify(rest));
+  } catch {
+    return hashBytes(text);
+  }
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {

@@ -58,7 +58,8 @@ export async function prepareInputs(req: PrepareRequest): Promise<PreparedInputs
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
     throw new KilnError(`${image.name}: ${first.state === "unpinned" ? "unpinned input" : "stale lock"}: ${first.message}${more}`, fix);
   }
-  const pinned = lock!;
+  // An image without external inputs has no lock: nothing is pinned, nothing to prepare.
+  const pinned: Lock = lock ?? { lockVersion: 1, image: image.name };
 
   // 2. Every pinned input present and verified (fetched into the cache when needed).
   const cache = cacheDir(settings);

@@ -75,6 +75,9 @@ describe("buildCatalog", () => {
     expect(report.images.find((i) => i.ref === "debian:image")!.reasons).toEqual(["context file a.txt"]);
     expect(report.images.find((i) => i.ref === "base:runtime")!.reasons[0]).toMatch(/^parent debian digest changed/);
     expect(report.images.find((i) => i.ref === "other:image")!.action).toBe("up-to-date");
+    // The children's locks pin the parent they were built on.
+    const lock = JSON.parse(await fs.readFile(path.join(root, "images/base/kiln.lock.json"), "utf8"));
+    expect(lock.parents.debian).toMatchObject({ ref: "debian", index: report.images.find((i) => i.ref === "debian:image")!.digest });
   });
 
   it("--force rebuilds up-to-date images; --category and --with-parents select", async () => {
