@@ -1,0 +1,72 @@
+import { defineImage } from "../../src/index.ts";
+
+/** Packages only the builder installs (cross parts for both directions: the lock keeps what each platform needs). */
+const toolchain = [
+  "build-essential",
+  "crossbuild-essential-amd64",
+  "crossbuild-essential-arm64",
+  "libc6-dev:amd64",
+  "libc6-dev:arm64",
+  // bookworm's Go; golang-1.22 lives in bookworm-backports, which the Debian lock does not cover (docs/images.md).
+  "golang-1.19-go",
+  "git",
+  "pkg-config",
+  "file",
+  "ca-certificates",
+];
+
+/** Architecture-independent packages the runtime takes files from (the rest comes from the debian image). */
+const runtimeFiles = ["netbase", "ca-certificates"];
+
+export default defineImage({
+  name: "base",
+  category: "base",
+  description: "Foundations of every app image: a cross-compiling builder, a minimal glibc runtime and a binary auditor",
+  context: "context",
+  dockerfile: "Dockerfile",
+  parents: { debian: "debian" },
+  inputs: {
+    debian: {
+      suite: "bookworm",
+      packages: [...new Set([...toolchain, ...runtimeFiles])],
+      foreignArchitectures: ["amd64", "arm64"],
+    },
+  },
+  defaultTarget: "runtime",
+  outputs: { names: ["kiln/base"] },
+  metadata: {
+    title: "kiln base",
+    licenses: "Apache-2.0",
+  },
+  targets: {
+    builder: {
+      description: "gcc, cross gcc for amd64 and arm64 (dpkg multiarch), Go 1.19, git, pkg-config; hardening flags and cross-env",
+      outputs: { tags: ["builder", "builder-{snapshotDate}"] },
+      runtime: { tooling: true, healthcheck: false, user: "0" },
+    },
+    runtime: {
+      description: "glibc, bash, CA bundle, time zones; user 2000; /boot /config /data /certs; no package manager or compiler",
+      outputs: { tags: ["runtime", "runtime-{snapshotDate}", "latest"] },
+      runtime: {
+        healthcheck: false,
+        volumes: ["/data", "/certs"],
+        sizeBudgetMB: 8,
+        tests: [
+          { name: "runs bash as uid 2000", command: ["bash", "-c", "echo $UID $BASH_VERSION"], outputContains: ["2000 5."] },
+          { name: "CA bundle present", command: ["bash", "-c", "read -r l < /etc/ssl/certs/ca-certificates.crt; echo $l"], outputContains: ["BEGIN CERTIFICATE"] },
+          { name: "refuses to run nothing", command: [], exitCode: 64, outputContains: ["nothing to run"] },
+        ],
+      },
+    },
+    auditor: {
+      description: "the builder plus `audit`: PIE, RELRO, BIND_NOW, stack protector, fortify, linkage, runs",
+      outputs: { tags: ["auditor", "auditor-{snapshotDate}"] },
+      runtime: {
+        tooling: true,
+        healthcheck: false,
+        user: "0",
+        tests: [{ name: "audit explains itself", entrypoint: ["audit"], command: ["--help"], outputContains: ["PIE"] }],
+      },
+    },
+  },
+});
