@@ -1,14 +1,39 @@
 /**
- * Debian packages in the lock: resolution and preparation are the Debian
- * room's (src/debian); this adapter only maps a definition onto its calls.
+ * Debian packages in the lock: resolution and preparation belong to the
+ * Debian room (src/debian); this adapter maps a definition onto its calls.
  */
 import type { LoadedImage } from "../definition/catalog.ts";
+import { resolveDebian } from "../debian/resolve.ts";
 import { KilnError } from "../errors.ts";
+import { cacheDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
-import type { DebianLock } from "./schema.ts";
+import { debianArchitectures, imagePlatforms } from "./declared.ts";
+import { stableStringify, type DebianLock } from "./schema.ts";
 
-export async function resolveDebianInput(image: LoadedImage, _settings: Settings, _opts: { snapshot?: string; previous?: DebianLock }): Promise<DebianLock> {
-  throw new KilnError(`${image.name}: Debian package resolution is not available yet`);
+/**
+ * Mirrors that serve the archive as it was at `snapshot` (snapshot.debian.org);
+ * `latest` or nothing keeps the configured mirrors.
+ */
+export function settingsAtSnapshot(settings: Settings, snapshot?: string): Settings {
+  if (!snapshot || snapshot === "latest") return settings;
+  const at = (archive: string) => `https://snapshot.debian.org/archive/${archive}/${snapshot}/`;
+  return { ...settings, apt: { ...settings.apt, mirrors: [at("debian")], securityMirrors: [at("debian-security")], checkValidUntil: false } };
+}
+
+/**
+ * Resolves the declared package set for every architecture of the image.
+ * When the result installs exactly what the previous lock installs, the
+ * previous lock is kept, snapshot included: a newer Release file alone does
+ * not change what goes into the image, so it must not change the lock either.
+ */
+export async function resolveDebianInput(image: LoadedImage, settings: Settings, opts: { snapshot?: string; previous?: DebianLock }): Promise<DebianLock> {
+  const request = image.def.inputs.debian;
+  if (!request) throw new KilnError(`${image.name} declares no Debian packages`);
+  if (settings.offline) throw new KilnError(`offline: cannot resolve the Debian packages of ${image.name}`, "resolving needs the signed indices from the mirror; run without --offline");
+  const resolved = await resolveDebian(request, debianArchitectures(imagePlatforms(image.def)), settingsAtSnapshot(settings, opts.snapshot), cacheDir(settings));
+  const old = opts.previous;
+  const sameWorld = old && !opts.snapshot && stableStringify({ ...old, snapshot: "" }) === stableStringify({ ...resolved, snapshot: "" });
+  return sameWorld ? old : resolved;
 }
 
 export async function prepareDebianInput(req: { image: LoadedImage }, _lock: unknown): Promise<{ contextDir?: string; namedContexts: Record<string, string> }> {

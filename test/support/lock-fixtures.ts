@@ -98,6 +98,8 @@ export class FileServer {
 export async function writeDefinition(root: string, name: string, def: Record<string, unknown>): Promise<string> {
   const dir = path.join(root, "images", name);
   await fs.mkdir(dir, { recursive: true });
+  // Definitions are ES modules: node imports them as such only under a `"type": "module"` package.
+  await fs.writeFile(path.join(root, "package.json"), '{ "type": "module" }\n');
   await fs.writeFile(path.join(dir, "image.ts"), `export default ${JSON.stringify({ name, category: "experimental", description: `test image ${name}`, ...def }, null, 2)};\n`);
   return dir;
 }
