@@ -73,13 +73,7 @@ export async function planBuild(req: BuildRequest, ctx: BuildContext): Promise<{
   const image = await loadImage(splitRef(req.ref).image, root);
   const lock = await readLock(image.dir);
   const store = await OciStore.open(storeDir(ctx.settings));
-  const parentDigests: Record<string, string> = {};
-  for (const [name, ref] of Object.entries(image.def.parents)) {
-    const storeRef = await parentStoreRef(ref, root);
-    const found = await store.resolve(storeRef);
-    if (found) parentDigests[name] = found.digest;
-    else throw new KilnError(`parent ${storeRef} of ${image.name} is not in the local store`, `build it first: kiln build ${storeRef} (or kiln build ${image.name} --with-parents)`);
-  }
+  const parentDigests = await parentDigestsOf(image, lock, store, root);
   const meta = await gitMetadata(image.dir, root);
   const plan = makePlan({
     image,
@@ -92,6 +86,30 @@ export async function planBuild(req: BuildRequest, ctx: BuildContext): Promise<{
     extraBuildArgs: { ...metadataBuildArgs(meta), ...lockBuildArgs(lock) },
   });
   return { image, lock, plan, store };
+}
+
+/**
+ * Parents by digest: the lock's pin when there is one (a build consumes only
+ * locked inputs), else what the store holds now (an image not locked yet,
+ * which input preparation then refuses with the fix).
+ */
+async function parentDigestsOf(image: LoadedImage, lock: Lock | undefined, store: OciStore, root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(image.def.parents)) {
+    const storeRef = await parentStoreRef(ref, root);
+    const pinned = lock?.parents?.[name];
+    if (pinned) {
+      if (!(await store.hasBlob(pinned.index))) {
+        throw new KilnError(`parent ${storeRef} of ${image.name} is locked at ${pinned.index}, which is not in the local store`, `build it (kiln build ${storeRef}), or accept the current one: kiln refresh ${image.name} --only image`);
+      }
+      out[name] = pinned.index;
+      continue;
+    }
+    const found = await store.resolve(storeRef);
+    if (!found) throw new KilnError(`parent ${storeRef} of ${image.name} is not in the local store`, `build it first: kiln build ${storeRef} (or kiln build ${image.name} --with-parents)`);
+    out[name] = found.digest;
+  }
+  return out;
 }
 
 export function renderEngineArgv(plan: BuildPlan, engine: EngineTarget): string[] {

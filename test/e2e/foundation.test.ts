@@ -39,6 +39,12 @@ export default defineImage({ name: "hello", category: "experimental", descriptio
   const toolchain = await kiln(["build", "toolchain", "--progress", "plain"], env);
   expect(toolchain.stderr + toolchain.stdout).not.toMatch(/internal error/);
   expect(toolchain.code).toBe(0);
+  // The parent is an input like any other: pinned by digest in the child's lock.
+  const locked = await kiln(["lock", "hello"], env);
+  expect(locked.stderr).toBe("");
+  expect(locked.code).toBe(0);
+  const lock = JSON.parse(await fs.readFile(path.join(catalog, "images/hello/kiln.lock.json"), "utf8"));
+  expect(lock.parents.toolchain.index).toMatch(/^sha256:[0-9a-f]{64}$/);
 });
 
 afterAll(async () => {
