@@ -44,7 +44,7 @@ describe("static policy", () => {
     expect(byRule["no-setuid"]!.details).toEqual(["/usr/bin/passwd (04755)", "/usr/bin/wall (02755)"]);
     expect(byRule["no-compilers"]!.details).toEqual(["/usr/bin/x86_64-linux-gnu-gcc-12", "/usr/lib/go-1.19/bin/go", "/usr/bin/cc"]);
     expect(byRule["no-package-caches"]!.details).toEqual(["/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", "/var/cache/apt/pkgcache.bin"]);
-    expect(byRule["oci-labels"]!.message).toBe("missing labels: created, revision, version, source, description, licenses");
+    expect(byRule["oci-labels"]!.message).toBe("missing labels: created, revision, version, description, licenses");
     expect(byRule["size-budget"]!.message).toBe("2.6 MB compressed exceeds the budget of 2 MB");
     expect(byRule["user-not-root"]!.message).toBe("the image runs as 0:0");
   });

@@ -8,12 +8,15 @@ import type { ImageConfig } from "../oci/diff.ts";
 import { SETGID, SETUID, type LayerEntry } from "../oci/layers.ts";
 import type { OciManifest } from "../oci/store.ts";
 
-/** Labels every catalog image carries (set by the build from git and the definition). */
+/**
+ * Labels every catalog image carries: the build derives them from the git
+ * checkout (created, revision, version), the LICENSE file and the definition.
+ * `source` is not required: a checkout may have no public remote.
+ */
 export const REQUIRED_LABELS = [
   "org.opencontainers.image.created",
   "org.opencontainers.image.revision",
   "org.opencontainers.image.version",
-  "org.opencontainers.image.source",
   "org.opencontainers.image.title",
   "org.opencontainers.image.description",
   "org.opencontainers.image.licenses",

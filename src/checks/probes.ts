@@ -75,7 +75,7 @@ export function checkPrometheusText(text: string): { ok: true; samples: number; 
       if (/^#[ \t]+(HELP|TYPE)\b/.test(line)) {
         const m = HELP.exec(line) ?? TYPE.exec(line);
         if (!m) return { ok: false, error: `line ${i + 1}: malformed ${line.split(/\s+/)[1]} comment: ${line.slice(0, 120)}` };
-        families.add(m[1]!);
+        families.add(m[1]!.replace(/_(bucket|sum|count|total)$/, ""));
       }
       continue;
     }

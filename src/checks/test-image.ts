@@ -61,7 +61,8 @@ export async function testImage(opts: TestOptions): Promise<CheckResult[]> {
   }
   if (opts.staticOnly) return results;
 
-  const tag = `kiln-test/${name}:${docker.uniqueName(target)}`;
+  // Fully qualified: docker load keeps the name as written, and `docker run` looks up docker.io/...
+  const tag = `docker.io/kiln-test/${name}:${docker.uniqueName(target)}`;
   await loadIntoDocker(opts.store, stored.digest, [tag]);
   try {
     for (const platform of platforms) await runChecks({ ...opts, ref, tag, platform, runtime, stored, report });
