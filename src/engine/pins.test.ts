@@ -80,9 +80,9 @@ describe("deciding what to install", () => {
       ["curl", "7.88.1-10+deb12u5"],
     ]);
     expect(unsatisfiedPins(pins, installed, geq([]))).toEqual([
-      { name: "docker.io", want: "26.1.5+dfsg1-9+deb13u1+b1", have: undefined, atLeast: false },
-      { name: "skopeo", want: "1.9.3+ds1-1+b10", have: "1.18.0+ds1-1+b5", atLeast: false },
-      { name: "curl", want: "7.88.1-10+deb12u15", have: "7.88.1-10+deb12u5", atLeast: true },
+      { name: "docker.io", want: "26.1.5+dfsg1-9+deb13u1+b1", suite: "trixie", have: undefined, atLeast: false },
+      { name: "skopeo", want: "1.9.3+ds1-1+b10", suite: "bookworm", have: "1.18.0+ds1-1+b5", atLeast: false },
+      { name: "curl", want: "7.88.1-10+deb12u15", suite: "bookworm", have: "7.88.1-10+deb12u5", atLeast: true },
     ]);
   });
 
@@ -94,13 +94,39 @@ describe("deciding what to install", () => {
       "      curl | 7.88.1-10+deb12u16 | http://deb.debian.org/debian bookworm/main amd64 Packages",
     ].join("\n");
     const offers = parseMadison(madison);
-    expect(offers.get("docker.io")).toEqual(["26.1.5+dfsg1-9+deb13u2", "20.10.24+dfsg1-1+deb12u1+b6"]);
+    expect(offers.get("docker.io")).toEqual([
+      { version: "26.1.5+dfsg1-9+deb13u2", suite: "trixie" },
+      { version: "20.10.24+dfsg1-1+deb12u1+b6", suite: "bookworm" },
+    ]);
     const needs = unsatisfiedPins(pins, new Map(), geq([]));
     const choice = chooseInstall(needs, offers, geq([["7.88.1-10+deb12u16", "7.88.1-10+deb12u15"]]), "hack/engine/packages.json");
     expect(choice.install).toEqual(["skopeo=1.9.3+ds1-1+b10", "curl=7.88.1-10+deb12u16"]);
     expect(choice.vanished).toEqual([
       'docker.io 26.1.5+dfsg1-9+deb13u1+b1 is no longer on the mirror (the mirror offers 26.1.5+dfsg1-9+deb13u2, 20.10.24+dfsg1-1+deb12u1+b6): set its "version" in hack/engine/packages.json to one of those (check with `apt-cache policy docker.io`)',
     ]);
+    expect(choice.notes).toEqual([]);
+  });
+
+  it("takes an atLeast package from its own release, never from a suite added for others", () => {
+    // A fresh minbase host: bookworm main only (no -security), trixie added for docker.
+    const offers = parseMadison(
+      [
+        "ca-certificates | 20250419+deb13u1 | http://deb.debian.org/debian trixie/main amd64 Packages",
+        "ca-certificates | 20230311+deb12u1 | http://deb.debian.org/debian bookworm/main amd64 Packages",
+      ].join("\n"),
+    );
+    const need = { name: "ca-certificates", want: "20250419~deb12u2", suite: "bookworm", atLeast: true };
+    const order: [string, string][] = [
+      ["20250419+deb13u1", "20250419~deb12u2"],
+      ["20250419+deb13u1", "20230311+deb12u1"],
+      ["20250419~deb12u2", "20230311+deb12u1"],
+    ];
+    const choice = chooseInstall([need], offers, geq(order), "p.json");
+    expect(choice.install).toEqual(["ca-certificates=20230311+deb12u1"]);
+    expect(choice.notes[0]).toContain("20230311+deb12u1 instead of 20250419~deb12u2");
+    const withSecurity = parseMadison("ca-certificates | 20250419~deb12u3 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages\n");
+    const newer = chooseInstall([need], withSecurity, geq([["20250419~deb12u3", "20250419~deb12u2"]]), "p.json");
+    expect(newer).toEqual({ install: ["ca-certificates=20250419~deb12u3"], vanished: [], notes: [] });
   });
 
   it("parses os-release", () => {

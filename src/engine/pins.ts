@@ -132,6 +132,8 @@ export function renderPreferences(pins: Pins, host: HostOs): string {
 export interface PackageNeed {
   name: string;
   want: string;
+  /** The Debian suite it belongs to (its pin's suite, else the base release). */
+  suite: string;
   /** Installed version, when one is (but not the pinned one). */
   have?: string;
   atLeast: boolean;
@@ -146,19 +148,26 @@ export function unsatisfiedPins(pins: Pins, installed: Map<string, string>, newe
   for (const p of pins.packages) {
     const have = installed.get(p.name);
     const ok = have !== undefined && (have === p.version || (p.atLeast && newerOrEqual(have, p.version)));
-    if (!ok) needs.push({ name: p.name, want: p.version, have, atLeast: p.atLeast });
+    if (!ok) needs.push({ name: p.name, want: p.version, suite: p.suite ?? pins.base, have, atLeast: p.atLeast });
   }
   return needs;
 }
 
-/** `apt-cache madison` output -> package -> versions the mirror offers. */
-export function parseMadison(out: string): Map<string, string[]> {
-  const offers = new Map<string, string[]>();
+export interface Offer {
+  version: string;
+  /** The suite it comes from, e.g. bookworm-security. */
+  suite: string;
+}
+
+/** `apt-cache madison` output -> package -> versions the mirror offers, with their suites. */
+export function parseMadison(out: string): Map<string, Offer[]> {
+  const offers = new Map<string, Offer[]>();
   for (const line of out.split("\n")) {
-    const [name, version] = line.split("|").map((s) => s.trim());
+    const [name, version, source] = line.split("|").map((s) => s.trim());
     if (!name || !version) continue;
+    const suite = source?.split(/\s+/)[1]?.split("/")[0] ?? "";
     const list = offers.get(name) ?? [];
-    if (!list.includes(version)) list.push(version);
+    if (!list.some((o) => o.version === version && o.suite === suite)) list.push({ version, suite });
     offers.set(name, list);
   }
   return offers;
@@ -169,31 +178,37 @@ export interface InstallChoice {
   install: string[];
   /** Pins the mirror no longer offers, each as one sentence. */
   vanished: string[];
+  /** Versions installed other than pinned, and why. */
+  notes: string[];
 }
 
 /**
  * What to install for the unmet pins, given what the mirror offers. An exact pin
- * must be on the mirror; an `atLeast` pin falls back to the newest offered
- * version that is not older.
+ * must be on the mirror. An `atLeast` pin takes the newest version of its own
+ * release (never one from a suite added for other packages), preferring one
+ * not older than the pin.
  */
-export function chooseInstall(needs: PackageNeed[], offers: Map<string, string[]>, newerOrEqual: (a: string, b: string) => boolean, pinsFile = PINS_FILE): InstallChoice {
-  const install: string[] = [];
-  const vanished: string[] = [];
+export function chooseInstall(needs: PackageNeed[], offers: Map<string, Offer[]>, newerOrEqual: (a: string, b: string) => boolean, pinsFile = PINS_FILE): InstallChoice {
+  const choice: InstallChoice = { install: [], vanished: [], notes: [] };
+  const newestFirst = (a: string, b: string) => (a === b ? 0 : newerOrEqual(a, b) ? -1 : 1);
   for (const n of needs) {
     const offered = offers.get(n.name) ?? [];
-    if (offered.includes(n.want)) {
-      install.push(`${n.name}=${n.want}`);
+    const versions = [...new Set(offered.map((o) => o.version))];
+    if (versions.includes(n.want)) {
+      choice.install.push(`${n.name}=${n.want}`);
       continue;
     }
     if (n.atLeast) {
-      const newer = offered.filter((v) => newerOrEqual(v, n.want)).sort((a, b) => (newerOrEqual(a, b) ? -1 : 1))[0];
-      if (newer) {
-        install.push(`${n.name}=${newer}`);
+      const own = [...new Set(offered.filter((o) => o.suite === n.suite || o.suite.startsWith(`${n.suite}-`)).map((o) => o.version))].sort(newestFirst);
+      const best = own.find((v) => newerOrEqual(v, n.want)) ?? own[0];
+      if (best) {
+        choice.install.push(`${n.name}=${best}`);
+        if (!newerOrEqual(best, n.want)) choice.notes.push(`${n.name}: ${best} instead of ${n.want} (the host's apt sources offer nothing newer in ${n.suite}; add ${n.suite}-security to get it)`);
         continue;
       }
     }
-    const available = offered.length ? `the mirror offers ${offered.join(", ")}` : "the mirror offers no version of it";
-    vanished.push(`${n.name} ${n.want} is no longer on the mirror (${available}): set its "version" in ${pinsFile} to one of those (check with \`apt-cache policy ${n.name}\`)`);
+    const available = versions.length ? `the mirror offers ${versions.join(", ")}` : "the mirror offers no version of it";
+    choice.vanished.push(`${n.name} ${n.want} is no longer on the mirror (${available}): set its "version" in ${pinsFile} to one of those (check with \`apt-cache policy ${n.name}\`)`);
   }
-  return { install, vanished };
+  return choice;
 }

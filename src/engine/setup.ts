@@ -314,6 +314,7 @@ async function installPackages(pins: Pins, needs: PackageNeed[], say: (line: str
       choice.vanished.length === 1 ? undefined : `update them in ${PINS_FILE}`,
     );
   }
+  for (const note of choice.notes) say(note);
   say(`installing ${choice.install.length} pinned package(s): ${choice.install.join(" ")}`);
   const createdPolicy = await blockServiceStarts();
   try {
@@ -330,7 +331,7 @@ export async function chooseFromMirror(needs: PackageNeed[]): Promise<InstallCho
   const madison = await run("apt-cache", ["madison", ...needs.map((n) => n.name)], { what: "apt-cache madison", allowFailure: true });
   const offers = parseMadison(madison.stdout.toString());
   const pairs = needs.filter((n) => n.atLeast).flatMap((n) => {
-    const offered = offers.get(n.name) ?? [];
+    const offered = (offers.get(n.name) ?? []).map((o) => o.version);
     return [...offered.map((v) => [v, n.want] as [string, string]), ...offered.flatMap((a) => offered.map((b) => [a, b] as [string, string]))];
   });
   return chooseInstall(needs, offers, await debianVersionComparer(pairs));
