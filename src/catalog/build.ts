@@ -58,10 +58,13 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
   const started = Date.now();
   const root = ctx.root ?? catalogRoot();
   const out = ctx.out ?? process.stderr;
+  // Engine probes take a while: they run while the catalog loads.
+  const engine = engineFingerprint(ctx.settings);
+  engine.catch(() => undefined);
   const { graph, refs } = await loadSelection(selection, root);
   const store = await OciStore.open(storeDir(ctx.settings));
   const state = CatalogState.forStore(store.dir);
-  const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: await engineFingerprint(ctx.settings), platforms: opts.request?.platforms, buildArgs: opts.request?.buildArgs };
+  const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: await engine, platforms: opts.request?.platforms, buildArgs: opts.request?.buildArgs };
   const jobs = Math.max(1, opts.jobs ?? DEFAULT_JOBS);
   const build = ctx.build ?? buildImage;
   let n = 0;

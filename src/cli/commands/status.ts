@@ -32,9 +32,11 @@ export function register(program: Command): void {
   ).action(async (images: string[], flags: StatusFlags) => {
     const settings = await settingsFrom(flags);
     const selection = images.length || flags.category ? { refs: images, category: flags.category, all: flags.all } : { all: true };
+    const probing = engineFingerprint(settings);
+    probing.catch(() => undefined);
     const { graph, refs } = await loadSelection(selection);
     const store = await OciStore.open(storeDir(settings));
-    const engine = await engineFingerprint(settings);
+    const engine = await probing;
     if (!engine) process.stderr.write("kiln: no engine answers; engine versions are left out of the comparison\n");
     const result = await assess(graph, refs, { store, state: CatalogState.forStore(store.dir), settings, engine, platforms: flags.platform });
     const rows = refs.map((r) => result.get(r)!);

@@ -1,0 +1,154 @@
+/**
+ * Catalog benchmarks (see bench/README.md):
+ *  (a) a no-op `kiln build --all` on an up-to-date catalog of generated
+ *      definitions, as the catalog grows (default 1, 10, 25, 50 images);
+ *  (b) planning: `kiln build --all --dry-run` (staleness of every target) and
+ *      the catalog plan (a BuildPlan per target, what `kiln plan --all` prints);
+ *  (c) with --full: the repository's catalog built cold (empty store, --no-cache)
+ *      and warm (--force with the engine cache warm).
+ *
+ *   npx tsx bench/catalog.ts [--sizes 1,10,25,50] [--runs 3] [--full] [--json FILE]
+ *
+ * Generated images are tiny (FROM scratch + one file, linux/amd64) and grouped
+ * five to a parent, so the graph has depth; they live in a temporary catalog,
+ * store and cache, removed at the end.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { planCatalog } from "../src/catalog/plan.ts";
+import { REPO_ROOT } from "../src/paths.ts";
+import { settingsSchema } from "../src/settings/schema.ts";
+
+const KILN = path.join(REPO_ROOT, "bin", "kiln");
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "1,10,25,50" },
+    runs: { type: "string", default: "3" },
+    full: { type: "boolean", default: false },
+    json: { type: "string" },
+  },
+});
+
+interface Row {
+  bench: string;
+  images: number;
+  medianMs: number;
+  minMs: number;
+  runs: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const runs = Number(args.runs);
+
+function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; ms: number; stdout: string; stderr: string }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(KILN, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d));
+    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, ms: performance.now() - started, stdout, stderr }));
+  });
+}
+
+async function must(argv: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; stdout: string }> {
+  const r = await run(argv, env);
+  if (r.code !== 0) throw new Error(`kiln ${argv.join(" ")} failed (${r.code}):\n${r.stderr}`);
+  return r;
+}
+
+async function timed(bench: string, images: number, fn: () => Promise<number>, note?: string): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await fn());
+  times.sort((a, b) => a - b);
+  const row = { bench, images, medianMs: Math.round(times[Math.floor(times.length / 2)]!), minMs: Math.round(times[0]!), runs, ...(note ? { note } : {}) };
+  rows.push(row);
+  process.stderr.write(`${bench} (${images} images): median ${row.medianMs} ms, min ${row.minMs} ms\n`);
+}
+
+/** Image i belongs to group i/5; the first of each group is the parent of the other four. */
+async function generate(root: string, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    const name = `gen-${String(i).padStart(3, "0")}`;
+    const groupRoot = `gen-${String(i - (i % 5)).padStart(3, "0")}`;
+    const parents = i % 5 === 0 ? {} : { parent: groupRoot };
+    const dir = path.join(root, "images", name);
+    await fs.mkdir(dir, { recursive: true });
+    const def = { name, category: "experimental", description: `generated image ${i}`, platforms: ["linux/amd64"], parents };
+    await fs.writeFile(path.join(dir, "image.ts"), `export default ${JSON.stringify(def, null, 2)};\n`);
+    await fs.writeFile(path.join(dir, "Dockerfile"), `FROM ${i % 5 === 0 ? "scratch" : "parent"}\nCOPY file.txt /${name}.txt\n`);
+    await fs.writeFile(path.join(dir, "file.txt"), `${name}\n`);
+  }
+}
+
+async function generatedCatalog(): Promise<void> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-bench-"));
+  const root = path.join(tmp, "catalog");
+  const config = path.join(tmp, "config.json");
+  await fs.writeFile(config, "{}\n");
+  const env = { KILN_CATALOG: root, KILN_STORE: path.join(tmp, "store"), KILN_CACHE_DIR: path.join(tmp, "cache"), KILN_CONFIG: config };
+  const settings = settingsSchema.parse({ store: env.KILN_STORE, cacheDir: env.KILN_CACHE_DIR });
+  try {
+    let have = 0;
+    for (const size of args.sizes.split(",").map(Number)) {
+      await generate(root, have, size);
+      have = size;
+      // Planning before the build: every target is stale or never built.
+      await timed("build --all --dry-run (nothing built)", size, async () => (await must(["build", "--all", "--dry-run", "--progress", "quiet"], env)).ms);
+      const setup = await must(["build", "--all", "--jobs", "2", "--progress", "quiet"], env);
+      process.stderr.write(`  (setup: built the new images in ${Math.round(setup.ms)} ms)\n`);
+      await timed("no-op build --all", size, async () => {
+        const r = await must(["build", "--all", "--progress", "quiet"], env);
+        if (!/nothing to build/.test(r.stdout)) throw new Error(`the no-op build built something:\n${r.stdout}`);
+        return r.ms;
+      });
+      await timed("status --all", size, async () => (await must(["status", "--all"], env)).ms);
+      await timed("plan --all (in process, BuildPlan per target)", size, async () => {
+        const started = performance.now();
+        process.env.KILN_CATALOG = root;
+        const planned = await planCatalog({ all: true }, {}, { settings, root });
+        if (planned.some((p) => !p.plan)) throw new Error(`unplanned: ${planned.find((p) => !p.plan)!.unplanned}`);
+        return performance.now() - started;
+      });
+    }
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** (c) The repository's own catalog: cold (empty store, no engine cache) and warm (cache kept, forced rebuild). */
+async function fullCatalog(): Promise<void> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-bench-full-"));
+  const config = path.join(tmp, "config.json");
+  await fs.writeFile(config, "{}\n");
+  const env = { KILN_STORE: path.join(tmp, "store"), KILN_CACHE_DIR: path.join(tmp, "cache"), KILN_CONFIG: config };
+  const count = JSON.parse((await must(["ls", "--json"], env)).stdout).length as number;
+  try {
+    const cold = await must(["build", "--all", "--no-cache", "--progress", "quiet", "--report", path.join(tmp, "cold.json")], env);
+    rows.push({ bench: "full build --all, cold (--no-cache, empty store)", images: count, medianMs: Math.round(cold.ms), minMs: Math.round(cold.ms), runs: 1 });
+    const warm = await must(["build", "--all", "--force", "--progress", "quiet", "--report", path.join(tmp, "warm.json")], env);
+    rows.push({ bench: "full build --all, warm (engine cache, --force)", images: count, medianMs: Math.round(warm.ms), minMs: Math.round(warm.ms), runs: 1 });
+    const noop = await must(["build", "--all", "--progress", "quiet"], env);
+    rows.push({ bench: "full catalog no-op build --all", images: count, medianMs: Math.round(noop.ms), minMs: Math.round(noop.ms), runs: 1 });
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+const load = os.loadavg()[0]!.toFixed(1);
+await generatedCatalog();
+if (args.full) await fullCatalog();
+const table = [
+  "| bench | images | median | min | runs |",
+  "|---|---|---|---|---|",
+  ...rows.map((r) => `| ${r.bench} | ${r.images} | ${(r.medianMs / 1000).toFixed(2)} s | ${(r.minMs / 1000).toFixed(2)} s | ${r.runs} |`),
+].join("\n");
+process.stdout.write(`${table}\n\n${os.cpus().length} cores, load average ${load} at the start, ${new Date().toISOString()}\n`);
+if (args.json) await fs.writeFile(args.json, JSON.stringify({ loadAverage: Number(load), rows }, null, 2) + "\n");
