@@ -3,6 +3,7 @@
  * Debian room (src/debian); this adapter maps a definition onto its calls.
  */
 import type { LoadedImage } from "../definition/catalog.ts";
+import { prepareDebianContexts, type DebianContextRequest } from "../debian/contexts.ts";
 import { resolveDebian } from "../debian/resolve.ts";
 import { KilnError } from "../errors.ts";
 import { cacheDir } from "../paths.ts";
@@ -36,6 +37,7 @@ export async function resolveDebianInput(image: LoadedImage, settings: Settings,
   return sameWorld ? old : resolved;
 }
 
-export async function prepareDebianInput(req: { image: LoadedImage }, _lock: unknown): Promise<{ contextDir?: string; namedContexts: Record<string, string> }> {
-  throw new KilnError(`${req.image.name}: preparing Debian packages is not available yet`);
+/** The Debian contexts (a rootfs context, or flat repositories as `debs`); the Debian room verifies every .deb. */
+export async function prepareDebianInput(req: DebianContextRequest): Promise<{ contextDir?: string; namedContexts: Record<string, string> }> {
+  return prepareDebianContexts(req);
 }

@@ -77,7 +77,7 @@ export async function prepareInputs(req: PrepareRequest): Promise<PreparedInputs
       }
     }
   }
-  const debian = image.def.inputs.debian ? await prepareDebianInput(req, pinned) : { namedContexts: {} };
+  const debian = image.def.inputs.debian ? await prepareDebianInput({ ...req, lock: pinned }) : { namedContexts: {} };
 
   // 3. The contexts.
   const epoch = pinned.debian ? snapshotToEpoch(pinned.debian.snapshot) : (image.def.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH);

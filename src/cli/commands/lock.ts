@@ -4,7 +4,7 @@ import { KilnError } from "../../errors.ts";
 import { checkLock } from "../../lock/check.ts";
 import { renderChanges } from "../../lock/diff.ts";
 import { readLock } from "../../lock/io.ts";
-import { completeLock } from "../../lock/refresh.ts";
+import { completeLock, hasInputs } from "../../lock/refresh.ts";
 import { parseSnapshot, selectImages, writeLockIfChanged } from "../../lock/select.ts";
 import { OciStore } from "../../oci/store.ts";
 import { catalogRoot, storeDir } from "../../paths.ts";
@@ -42,6 +42,10 @@ export function register(program: Command): void {
     }
     const snapshot = parseSnapshot(flags.snapshot);
     for (const image of images) {
+      if (!hasInputs(image) && !(await readLock(image.dir))) {
+        process.stdout.write(`${image.name}: no inputs to lock\n`);
+        continue;
+      }
       const { lock, changes } = await completeLock(image, settings, { snapshot });
       const wrote = await writeLockIfChanged(image, lock);
       process.stdout.write(`${image.name}: ${changes.length ? "locked" : wrote ? "written" : "unchanged"}\n${changes.length ? renderChanges(changes).replace(/^/gm, "  ") + "\n" : ""}`);

@@ -2,7 +2,8 @@
 import type { Command } from "commander";
 import { KilnError } from "../../errors.ts";
 import { renderChanges } from "../../lock/diff.ts";
-import { refreshLock } from "../../lock/refresh.ts";
+import { hasInputs, refreshLock } from "../../lock/refresh.ts";
+import { readLock } from "../../lock/io.ts";
 import { parseKinds, parseSnapshot, selectImages, writeLockIfChanged } from "../../lock/select.ts";
 import { catalogRoot } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
@@ -32,6 +33,10 @@ export function register(program: Command): void {
     let failed = 0;
     for (const image of images) {
       try {
+        if (!hasInputs(image) && !(await readLock(image.dir))) {
+          process.stdout.write(`${image.name}: no inputs to lock\n`);
+          continue;
+        }
         const { lock, changes } = await refreshLock(image, settings, { only, snapshot });
         const wrote = !flags.dryRun && (await writeLockIfChanged(image, lock));
         const state = changes.length ? (flags.dryRun ? "would change" : "updated") : wrote ? "written" : "unchanged";
