@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 if_needed=false
 [[ ${1:-} == --if-needed ]] && if_needed=true
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "hack/setup.sh: Node.js 20 or newer (with npm) is needed; install it first" >&2
+if ! command -v node >/dev/null; then
+  echo "hack/setup.sh: Node.js 20 or newer is needed; install it first" >&2
   exit 1
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
@@ -21,6 +21,10 @@ fi
 
 # npm keeps its own record of what it installed in node_modules/.package-lock.json.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  if ! command -v npm >/dev/null; then
+    echo "hack/setup.sh: node dependencies are missing or stale and npm is not installed; install npm" >&2
+    exit 1
+  fi
   echo "hack/setup.sh: installing node dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -221,6 +221,10 @@ export async function setupEngine(say: (line: string) => void = () => {}): Promi
     say(done.at(-1)!);
   }
   if (plan.blockers.length) throw new KilnError(plan.blockers[0]!, plan.blockers.length > 1 ? `also: ${plan.blockers.slice(1).join("; ")}` : undefined);
+  // Look once more: every step claims success, the host must now agree.
+  const left = planSetup(await inspectHost(pins));
+  const unresolved = [...left.actions.map(describeAction), ...left.blockers];
+  if (unresolved.length) throw new KilnError(`setup ran, but this is still not right: ${unresolved[0]}`, unresolved.length > 1 ? `also: ${unresolved.slice(1).join("; ")}` : "see the lines above");
   return { done, missing: [], ms: elapsed() };
 }
 

@@ -33,21 +33,21 @@ export function register(program: Command): void {
       .command("setup")
       .description("install and start the engine on a Debian/Ubuntu host (root): pinned packages, binfmt, dockerd, local registry; idempotent"),
   ).action(async (flags: SettingsFlags) => {
-      const settings = await settingsFrom(flags);
-      const say = (line: string) => process.stderr.write(`kiln engine setup: ${line}\n`);
-      const result = await setupEngine(say);
-      if (result.refusal) {
-        say(`${result.refusal}; nothing was changed. Missing here:`);
-        for (const m of result.missing) process.stderr.write(`  - ${m}\n`);
-        const report = await detectEngine(settings);
-        if (report.usable) {
-          process.stdout.write(`engine ready: ${report.driver} is usable (${report.why}); the local engine is not set up\n`);
-          return;
-        }
-        for (const l of EXISTING_BUILDKIT) process.stderr.write(`${l}\n`);
-        throw new KilnError(`cannot set up the engine: ${result.refusal}`, "run it as root on Debian/Ubuntu, or point kiln at an existing BuildKit (see above)");
+    const settings = await settingsFrom(flags);
+    const say = (line: string) => process.stderr.write(`kiln engine setup: ${line}\n`);
+    const result = await setupEngine(say);
+    if (result.refusal) {
+      say(`${result.refusal}; nothing was changed. Missing here:`);
+      for (const m of result.missing) process.stderr.write(`  - ${m}\n`);
+      const report = await detectEngine(settings);
+      if (report.usable) {
+        process.stdout.write(`engine ready: ${report.driver} is usable (${report.why}); the local engine is not set up\n`);
+        return;
       }
-      const what = result.done.length ? `${result.done.length} step(s) done` : "everything was already up";
-      process.stdout.write(`engine ready: ${what} (${(result.ms / 1000).toFixed(1)} s)\n`);
-    });
+      for (const l of EXISTING_BUILDKIT) process.stderr.write(`${l}\n`);
+      throw new KilnError(`cannot set up the engine: ${result.refusal}`, "run it as root on Debian/Ubuntu, or point kiln at an existing BuildKit (see above)");
+    }
+    const what = result.done.length ? `${result.done.length} step(s) done` : "everything was already up";
+    process.stdout.write(`engine ready: ${what} (${(result.ms / 1000).toFixed(1)} s)\n`);
+  });
 }
