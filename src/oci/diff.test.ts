@@ -42,7 +42,7 @@ describe("diffImages", () => {
       ["linux/amd64 layer 1", "etc/app.conf", "content", expect.stringMatching(/\(12 bytes\)$/), expect.stringMatching(/\(13 bytes\)$/)],
       ["linux/amd64 layer 1", "usr/bin/tool", "mode", "0644", "0755"],
     ]);
-    expect(d.differences[0]!.lines).toEqual(["@@ line 2", "- b=2", "- c=3", "- ", "+ b=20", "+ c=3", "+ "]);
+    expect(d.differences[0]!.lines).toEqual(["@@ line 2", "- b=2", "- c=3", "+ b=20", "+ c=3"]);
     const text = formatDiff(d, { a: "a", b: "b" });
     expect(text).toContain("etc/app.conf: content");
     expect(text).toContain("usr/bin/tool: mode 0644 -> 0755");

@@ -108,8 +108,8 @@ function isText(b: Buffer): boolean {
 /** The first lines where two texts part ways, as `- a` / `+ b` lines. */
 export function firstDifferingLines(a: Buffer, b: Buffer, context = 3): string[] | undefined {
   if (!isText(a) || !isText(b)) return undefined;
-  const la = a.toString("utf8").split("\n");
-  const lb = b.toString("utf8").split("\n");
+  const lines = (t: Buffer) => t.toString("utf8").replace(/\n$/, "").split("\n");
+  const [la, lb] = [lines(a), lines(b)];
   let i = 0;
   while (i < la.length && i < lb.length && la[i] === lb[i]) i++;
   return [
