@@ -15,6 +15,9 @@ const toolchain = [
   "ca-certificates",
 ];
 
+/** The auditor: readelf, and the other architecture's C library to run foreign programs under qemu. */
+const auditor = ["binutils", "libc6:amd64", "libc6:arm64", "libgcc-s1:amd64", "libgcc-s1:arm64"];
+
 /** Architecture-independent packages the runtime takes files from (the rest comes from the debian image). */
 const runtimeFiles = ["netbase", "ca-certificates"];
 
@@ -28,7 +31,7 @@ export default defineImage({
   inputs: {
     debian: {
       suite: "bookworm",
-      packages: [...new Set([...toolchain, ...runtimeFiles])],
+      packages: [...new Set([...toolchain, ...auditor, ...runtimeFiles])],
       foreignArchitectures: ["amd64", "arm64"],
     },
   },
@@ -59,7 +62,7 @@ export default defineImage({
       },
     },
     auditor: {
-      description: "the builder plus `audit`: PIE, RELRO, BIND_NOW, stack protector, fortify, linkage, runs",
+      description: "binutils, the other architecture's libc and `audit`: PIE, RELRO, BIND_NOW, stack protector, fortify, linkage, runs",
       outputs: { tags: ["auditor", "auditor-{snapshotDate}"] },
       runtime: {
         tooling: true,
