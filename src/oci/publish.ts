@@ -58,14 +58,31 @@ async function authFile(dir: string, host: string, settings: Settings): Promise<
   return file;
 }
 
-/** Loads one stored image (all its platforms) into the local Docker engine under each ref. */
+/** Sockets of the containerd that a local dockerd runs (its own, or the system one). */
+const CONTAINERD_SOCKETS = ["/var/run/docker/containerd/containerd.sock", "/run/containerd/containerd.sock"];
+
+/** `kiln/x:1` -> `docker.io/kiln/x:1`: the containerd image store keeps fully qualified names. */
+export function qualifiedName(ref: string): string {
+  const first = ref.split("/")[0]!;
+  if (ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) return ref;
+  return ref.includes("/") ? `docker.io/${ref}` : `docker.io/library/${ref}`;
+}
+
+/**
+ * Loads one stored image, every platform of it, into the local Docker engine
+ * under each ref. With the containerd image store, `docker load` keeps only
+ * the host's platform, so the archive goes straight to dockerd's containerd
+ * (namespace moby) when its socket is here; otherwise `docker load`.
+ */
 export async function loadImage(store: OciStore, digest: string, refs: string[]): Promise<string[]> {
   if (refs.length === 0) return [];
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-load-"));
   try {
     const layout = path.join(tmp, "layout");
-    await store.exportLayout(digest, layout, refs[0]);
-    await dockerLoadLayout(layout);
+    await store.exportLayout(digest, layout, qualifiedName(refs[0]!));
+    const socket = await firstExisting(CONTAINERD_SOCKETS);
+    if (socket) await streamInto("ctr", ["--address", socket, "--namespace", "moby", "images", "import", "--all-platforms", "-"], layout);
+    else await streamInto("docker", ["load", "--quiet"], layout);
     for (const ref of refs.slice(1)) await run("docker", ["tag", refs[0]!, ref], { what: `tag ${ref}` });
     return refs;
   } finally {
@@ -73,9 +90,14 @@ export async function loadImage(store: OciStore, digest: string, refs: string[])
   }
 }
 
-/** Streams an OCI layout folder as a tar archive into `docker load`. */
-async function dockerLoadLayout(layout: string): Promise<void> {
-  const child = spawn("docker", ["load", "--quiet"], { stdio: ["pipe", "pipe", "pipe"] });
+async function firstExisting(paths: string[]): Promise<string | undefined> {
+  for (const p of paths) if (await fs.access(p).then(() => true, () => false)) return p;
+  return undefined;
+}
+
+/** Streams an OCI layout folder as a tar archive into a loader's stdin. */
+async function streamInto(cmd: string, args: string[], layout: string): Promise<void> {
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout.resume();
@@ -85,5 +107,5 @@ async function dockerLoadLayout(layout: string): Promise<void> {
   });
   await streamLayoutArchive(layout, child.stdin).catch(() => undefined);
   const code = await exited;
-  if (code !== 0) throw new KilnError(`docker load failed: ${stderr.trim().split("\n").pop()}`, "check `kiln engine status`");
+  if (code !== 0) throw new KilnError(`loading into the engine failed (${cmd}): ${stderr.trim().split("\n").pop()}`, "check `kiln engine status`");
 }

@@ -99,6 +99,7 @@ describe("a cross-compiled multi-stage image", () => {
     const [name, tag] = loadedTag.split(":");
     const r = await buildHello(["--load", "--image", name!, "--tag", tag!]);
     expect(r.loaded).toEqual([loadedTag]);
+    expect((await mustRun("docker", ["image", "inspect", loadedTag, "--format", "{{.Id}}"])).trim()).toBe(first.digest);
     expect((await mustRun("docker", ["run", "--rm", "--platform", "linux/arm64", loadedTag])).trim()).toBe("hello from aarch64");
     expect((await mustRun("docker", ["run", "--rm", "--platform", "linux/amd64", loadedTag])).trim()).toBe("hello from x86_64");
   });
