@@ -15,7 +15,7 @@ describe("the pins file", () => {
     expect(by.get("runc")).toMatchObject({ version: "1.1.5+ds1-1+deb12u1", suite: "bookworm" });
     expect(by.get("docker.io")?.version).toBe("26.1.5+dfsg1-9+deb13u1+b1");
     for (const name of ["qemu-user-static", "binfmt-support", "mmdebstrap", "arch-test", "skopeo", "umoci", "docker-registry", "dpkg-dev", "shellcheck", "iptables", "tini"]) {
-      expect(by.get(name), name).toMatchObject({ atLeast: false });
+      expect(by.get(name), name).toMatchObject({ anyVersion: false });
     }
   });
 });
@@ -58,31 +58,28 @@ const pins: Pins = {
   keyring: "/k.gpg",
   base: "bookworm",
   packages: [
-    { name: "docker.io", version: "26.1.5+dfsg1-9+deb13u1+b1", suite: "trixie", atLeast: false },
-    { name: "skopeo", version: "1.9.3+ds1-1+b10", atLeast: false },
-    { name: "curl", version: "7.88.1-10+deb12u15", atLeast: true },
+    { name: "docker.io", version: "26.1.5+dfsg1-9+deb13u1+b1", suite: "trixie", anyVersion: false },
+    { name: "skopeo", version: "1.9.3+ds1-1+b10", anyVersion: false },
+    { name: "curl", version: "7.88.1-10+deb12u15", anyVersion: true },
   ],
 };
 
 describe("deciding what to install", () => {
-  it("needs nothing when everything is at its pin (or newer, for atLeast pins)", () => {
+  it("needs nothing when every exact pin is installed, and any version of the anyVersion ones", () => {
     const installed = new Map([
       ["docker.io", "26.1.5+dfsg1-9+deb13u1+b1"],
       ["skopeo", "1.9.3+ds1-1+b10"],
-      ["curl", "7.88.1-10+deb12u16"],
-    ]);
-    expect(unsatisfiedPins(pins, installed, geq([["7.88.1-10+deb12u16", "7.88.1-10+deb12u15"]]))).toEqual([]);
-  });
-
-  it("needs missing packages, other versions of exact pins, and older atLeast ones", () => {
-    const installed = new Map([
-      ["skopeo", "1.18.0+ds1-1+b5"],
       ["curl", "7.88.1-10+deb12u5"],
     ]);
-    expect(unsatisfiedPins(pins, installed, geq([]))).toEqual([
-      { name: "docker.io", want: "26.1.5+dfsg1-9+deb13u1+b1", suite: "trixie", have: undefined, atLeast: false },
-      { name: "skopeo", want: "1.9.3+ds1-1+b10", suite: "bookworm", have: "1.18.0+ds1-1+b5", atLeast: false },
-      { name: "curl", want: "7.88.1-10+deb12u15", suite: "bookworm", have: "7.88.1-10+deb12u5", atLeast: true },
+    expect(unsatisfiedPins(pins, installed)).toEqual([]);
+  });
+
+  it("needs missing packages and other versions of exact pins", () => {
+    const installed = new Map([["skopeo", "1.18.0+ds1-1+b5"]]);
+    expect(unsatisfiedPins(pins, installed)).toEqual([
+      { name: "docker.io", want: "26.1.5+dfsg1-9+deb13u1+b1", suite: "trixie", have: undefined, anyVersion: false },
+      { name: "skopeo", want: "1.9.3+ds1-1+b10", suite: "bookworm", have: "1.18.0+ds1-1+b5", anyVersion: false },
+      { name: "curl", want: "7.88.1-10+deb12u15", suite: "bookworm", have: undefined, anyVersion: true },
     ]);
   });
 
@@ -98,16 +95,16 @@ describe("deciding what to install", () => {
       { version: "26.1.5+dfsg1-9+deb13u2", suite: "trixie" },
       { version: "20.10.24+dfsg1-1+deb12u1+b6", suite: "bookworm" },
     ]);
-    const needs = unsatisfiedPins(pins, new Map(), geq([]));
-    const choice = chooseInstall(needs, offers, geq([["7.88.1-10+deb12u16", "7.88.1-10+deb12u15"]]), "hack/engine/packages.json");
+    const needs = unsatisfiedPins(pins, new Map());
+    const choice = chooseInstall(needs, offers, geq([]), "hack/engine/packages.json");
     expect(choice.install).toEqual(["skopeo=1.9.3+ds1-1+b10", "curl=7.88.1-10+deb12u16"]);
     expect(choice.vanished).toEqual([
       'docker.io 26.1.5+dfsg1-9+deb13u1+b1 is no longer on the mirror (the mirror offers 26.1.5+dfsg1-9+deb13u2, 20.10.24+dfsg1-1+deb12u1+b6): set its "version" in hack/engine/packages.json to one of those (check with `apt-cache policy docker.io`)',
     ]);
-    expect(choice.notes).toEqual([]);
+    expect(choice.notes).toEqual(["curl: 7.88.1-10+deb12u16 instead of the pinned 7.88.1-10+deb12u15, which the host's apt sources do not offer"]);
   });
 
-  it("takes an atLeast package from its own release, never from a suite added for others", () => {
+  it("takes an anyVersion package from its own release, never from a suite added for others", () => {
     // A fresh minbase host: bookworm main only (no -security), trixie added for docker.
     const offers = parseMadison(
       [
@@ -115,7 +112,7 @@ describe("deciding what to install", () => {
         "ca-certificates | 20230311+deb12u1 | http://deb.debian.org/debian bookworm/main amd64 Packages",
       ].join("\n"),
     );
-    const need = { name: "ca-certificates", want: "20250419~deb12u2", suite: "bookworm", atLeast: true };
+    const need = { name: "ca-certificates", want: "20250419~deb12u2", suite: "bookworm", anyVersion: true };
     const order: [string, string][] = [
       ["20250419+deb13u1", "20250419~deb12u2"],
       ["20250419+deb13u1", "20230311+deb12u1"],
@@ -123,10 +120,15 @@ describe("deciding what to install", () => {
     ];
     const choice = chooseInstall([need], offers, geq(order), "p.json");
     expect(choice.install).toEqual(["ca-certificates=20230311+deb12u1"]);
-    expect(choice.notes[0]).toContain("20230311+deb12u1 instead of 20250419~deb12u2");
-    const withSecurity = parseMadison("ca-certificates | 20250419~deb12u3 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages\n");
-    const newer = chooseInstall([need], withSecurity, geq([["20250419~deb12u3", "20250419~deb12u2"]]), "p.json");
-    expect(newer).toEqual({ install: ["ca-certificates=20250419~deb12u3"], vanished: [], notes: [] });
+    expect(choice.notes[0]).toContain("20230311+deb12u1 instead of the pinned 20250419~deb12u2");
+    const withSecurity = parseMadison(
+      [
+        "ca-certificates | 20250419~deb12u3 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages",
+        "ca-certificates | 20230311+deb12u1 | http://deb.debian.org/debian bookworm/main amd64 Packages",
+      ].join("\n"),
+    );
+    const newer = chooseInstall([need], withSecurity, geq([["20250419~deb12u3", "20230311+deb12u1"]]), "p.json");
+    expect(newer.install).toEqual(["ca-certificates=20250419~deb12u3"]);
   });
 
   it("parses os-release", () => {

@@ -19,8 +19,11 @@ const pinSchema = z.strictObject({
   version: z.string().min(1),
   /** Take it from this Debian suite (apt preferences pin it there). Default: the base suite. */
   suite: z.string().optional(),
-  /** Host packages that get security updates: any installed version >= this one is fine. */
-  atLeast: z.boolean().default(false),
+  /**
+   * Host tools that get security updates (curl, ca-certificates, ...): any installed
+   * version is kept; a missing one gets this version, else the newest of its release.
+   */
+  anyVersion: z.boolean().default(false),
 });
 
 const pinsSchema = z.strictObject({
@@ -136,19 +139,16 @@ export interface PackageNeed {
   suite: string;
   /** Installed version, when one is (but not the pinned one). */
   have?: string;
-  atLeast: boolean;
+  anyVersion: boolean;
 }
 
-/**
- * Pins not satisfied by the installed packages. `newerOrEqual(a, b)` says whether
- * Debian version a >= b (dpkg --compare-versions); only used for `atLeast` pins.
- */
-export function unsatisfiedPins(pins: Pins, installed: Map<string, string>, newerOrEqual: (a: string, b: string) => boolean): PackageNeed[] {
+/** Pins not satisfied by the installed packages (package -> installed version). */
+export function unsatisfiedPins(pins: Pins, installed: Map<string, string>): PackageNeed[] {
   const needs: PackageNeed[] = [];
   for (const p of pins.packages) {
     const have = installed.get(p.name);
-    const ok = have !== undefined && (have === p.version || (p.atLeast && newerOrEqual(have, p.version)));
-    if (!ok) needs.push({ name: p.name, want: p.version, suite: p.suite ?? pins.base, have, atLeast: p.atLeast });
+    const ok = have !== undefined && (have === p.version || p.anyVersion);
+    if (!ok) needs.push({ name: p.name, want: p.version, suite: p.suite ?? pins.base, have, anyVersion: p.anyVersion });
   }
   return needs;
 }
@@ -184,9 +184,9 @@ export interface InstallChoice {
 
 /**
  * What to install for the unmet pins, given what the mirror offers. An exact pin
- * must be on the mirror. An `atLeast` pin takes the newest version of its own
- * release (never one from a suite added for other packages), preferring one
- * not older than the pin.
+ * must be on the mirror. An `anyVersion` pin whose version is gone takes the
+ * newest version of its own release (never one from a suite added for other
+ * packages). `newerOrEqual(a, b)`: Debian version a >= b.
  */
 export function chooseInstall(needs: PackageNeed[], offers: Map<string, Offer[]>, newerOrEqual: (a: string, b: string) => boolean, pinsFile = PINS_FILE): InstallChoice {
   const choice: InstallChoice = { install: [], vanished: [], notes: [] };
@@ -198,12 +198,11 @@ export function chooseInstall(needs: PackageNeed[], offers: Map<string, Offer[]>
       choice.install.push(`${n.name}=${n.want}`);
       continue;
     }
-    if (n.atLeast) {
-      const own = [...new Set(offered.filter((o) => o.suite === n.suite || o.suite.startsWith(`${n.suite}-`)).map((o) => o.version))].sort(newestFirst);
-      const best = own.find((v) => newerOrEqual(v, n.want)) ?? own[0];
-      if (best) {
-        choice.install.push(`${n.name}=${best}`);
-        if (!newerOrEqual(best, n.want)) choice.notes.push(`${n.name}: ${best} instead of ${n.want} (the host's apt sources offer nothing newer in ${n.suite}; add ${n.suite}-security to get it)`);
+    if (n.anyVersion) {
+      const newest = [...new Set(offered.filter((o) => o.suite === n.suite || o.suite.startsWith(`${n.suite}-`)).map((o) => o.version))].sort(newestFirst)[0];
+      if (newest) {
+        choice.install.push(`${n.name}=${newest}`);
+        choice.notes.push(`${n.name}: ${newest} instead of the pinned ${n.want}, which the host's apt sources do not offer`);
         continue;
       }
     }

@@ -96,7 +96,7 @@ export function planSetup(s: HostState): SetupPlan {
 export function describeAction(a: SetupAction): string {
   switch (a.kind) {
     case "packages":
-      return `packages not at their pinned versions: ${a.needs.map((n) => `${n.name} ${n.atLeast ? ">= " : ""}${n.want} (${n.have ? `have ${n.have}` : "not installed"})`).join(", ")}`;
+      return `packages not at their pinned versions: ${a.needs.map((n) => `${n.anyVersion ? n.name : `${n.name} ${n.want}`} (${n.have ? `have ${n.have}` : "not installed"})`).join(", ")}`;
     case "binfmt-mount":
       return "binfmt_misc is not mounted at /proc/sys/fs/binfmt_misc (needed to emulate the other architecture)";
     case "binfmt-enable":
@@ -131,14 +131,12 @@ export async function inspectHost(pins: Pins): Promise<HostState> {
     probe("docker", ["info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
     httpStatus(`http://${LOCAL_REGISTRY}/v2/`),
   ]);
-  const atLeastPairs = pins.packages.filter((p) => p.atLeast && installed.has(p.name)).map((p) => [installed.get(p.name)!, p.version] as [string, string]);
-  const geq = await debianVersionComparer(atLeastPairs);
   const docker = parseDockerInfo(info.stdout, info.ok);
   return {
     os: parseOsRelease(osText),
     root: process.getuid?.() === 0,
     hasApt,
-    needs: unsatisfiedPins(pins, installed, geq),
+    needs: unsatisfiedPins(pins, installed),
     binfmt,
     daemonConfig,
     docker: { local: !dockerHost || dockerHost === DEFAULT_DOCKER_HOST, address: dockerHost || DEFAULT_DOCKER_HOST, answers: docker.answers, containerdStore: docker.containerdStore, error: info.ok ? undefined : probeError(info, "docker") },
@@ -334,9 +332,9 @@ async function installPackages(pins: Pins, needs: PackageNeed[], say: (line: str
 export async function chooseFromMirror(needs: PackageNeed[]): Promise<InstallChoice> {
   const madison = await run("apt-cache", ["madison", ...needs.map((n) => n.name)], { what: "apt-cache madison", allowFailure: true });
   const offers = parseMadison(madison.stdout.toString());
-  const pairs = needs.filter((n) => n.atLeast).flatMap((n) => {
+  const pairs = needs.filter((n) => n.anyVersion).flatMap((n) => {
     const offered = (offers.get(n.name) ?? []).map((o) => o.version);
-    return [...offered.map((v) => [v, n.want] as [string, string]), ...offered.flatMap((a) => offered.map((b) => [a, b] as [string, string]))];
+    return offered.flatMap((a) => offered.map((b) => [a, b] as [string, string]));
   });
   return chooseInstall(needs, offers, await debianVersionComparer(pairs));
 }

@@ -134,12 +134,12 @@ describe("starting services and choosing packages (no change to the shared host)
 
   it("names a pinned version the mirror no longer offers, with what it offers and where to update the pin", async () => {
     const choice = await chooseFromMirror([
-      { name: "skopeo", want: "1.9.3+ds1-1+b10", suite: "bookworm", atLeast: false },
-      { name: "docker-buildx", want: "0.13.0+ds1-1", suite: "trixie", atLeast: false },
-      { name: "curl", want: "7.88.1-10+deb12u1", suite: "bookworm", atLeast: true },
+      { name: "skopeo", want: "1.9.3+ds1-1+b10", suite: "bookworm", anyVersion: false },
+      { name: "docker-buildx", want: "0.13.0+ds1-1", suite: "trixie", anyVersion: false },
+      { name: "curl", want: "7.88.1-10+deb12u1", suite: "bookworm", anyVersion: true },
     ]);
     expect(choice.install[0]).toBe("skopeo=1.9.3+ds1-1+b10");
-    // An atLeast pin takes the newest offered version that is not older.
+    // An anyVersion pin whose version is gone takes the newest of its own release.
     expect(choice.install[1]).toMatch(/^curl=\d/);
     expect(choice.install[1]).not.toBe("curl=7.88.1-10+deb12u1");
     expect(choice.vanished).toHaveLength(1);
