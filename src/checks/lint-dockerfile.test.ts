@@ -102,3 +102,18 @@ describe("tool images", () => {
     expect(rules(`FROM debian\nRUN true\n`, { runtime: { tooling: true } })).toEqual(["1:final-stage-user"]);
   });
 });
+
+describe("settings inherited from a catalog parent", () => {
+  const lintWith = (dockerfile: string, inherited: Record<string, { USER?: string; HEALTHCHECK?: string }>) => {
+    const d = def();
+    return sortFindings(lintDockerfile("Dockerfile", parseDockerfile(dockerfile), d, [{ name: "image", runtime: d.runtime }], inherited)).map((f) => `${f.line}:${f.rule}:${f.message}`);
+  };
+
+  it("accepts USER and HEALTHCHECK from the parent's final stage, and names the parent when it is root", () => {
+    expect(lintWith("FROM debian AS image\nCOPY a /a\n", { debian: { USER: "2000:2000", HEALTHCHECK: "CMD x" } })).toEqual([]);
+    expect(lintWith("FROM debian AS image\nCOPY a /a\n", { debian: { USER: "root" } })).toEqual([
+      "1:final-stage-user:target image (stage image) runs as root (USER root from parent debian)",
+      "1:healthcheck:target image (stage image) declares no HEALTHCHECK (or set runtime.healthcheck: false)",
+    ]);
+  });
+});

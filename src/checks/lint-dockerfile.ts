@@ -20,7 +20,10 @@ export interface DockerfileTarget {
 
 const APT_INSTALL = /\b(apt-get|apt|aptitude)\s+(?:-\S+\s+|\S+=\S+\s+)*(install|build-dep|upgrade|dist-upgrade)\b/;
 
-export function lintDockerfile(file: string, df: ParsedDockerfile, def: ImageDefinition, targets: DockerfileTarget[]): Finding[] {
+/** USER and HEALTHCHECK a parent image's final stage ends with, per named context (lower-case). */
+export type InheritedSettings = Record<string, { USER?: string; HEALTHCHECK?: string }>;
+
+export function lintDockerfile(file: string, df: ParsedDockerfile, def: ImageDefinition, targets: DockerfileTarget[], inherited: InheritedSettings = {}): Finding[] {
   const out: Finding[] = [];
   const at = (line: number, rule: string, message: string) => out.push({ file, line, rule, message });
 
@@ -50,16 +53,15 @@ export function lintDockerfile(file: string, df: ParsedDockerfile, def: ImageDef
         at(ins.line, "final-stage-run", `${label} runs a command; runtime stages copy results from build stages (or set runtime.allowRunInFinalStage)`);
       }
     }
-    const chain = stageChain(df, stage);
-    const user = lastInstruction(chain, "USER");
+    const user = finalSetting(df, stage, "USER", inherited);
     // Tool images used as build stages may be declared to run as root (their children's RUN steps install things).
     const rootDeclared = t.runtime.tooling && isRootUser(t.runtime.user);
     if (!rootDeclared && !user) at(stage.line, "final-stage-user", `${label} sets no USER: it would run as root`);
-    else if (!rootDeclared && user && isRootUser(user.args)) at(user.line, "final-stage-user", `${label} runs as root (USER ${user.args.trim()})`);
+    else if (!rootDeclared && user && isRootUser(user.args)) at(user.line, "final-stage-user", `${label} runs as root (USER ${user.args.trim()}${user.parent ? ` from parent ${user.parent}` : ""})`);
     if (!t.runtime.tooling && t.runtime.healthcheck) {
-      const hc = lastInstruction(chain, "HEALTHCHECK");
+      const hc = finalSetting(df, stage, "HEALTHCHECK", inherited);
       if (!hc) at(stage.line, "healthcheck", `${label} declares no HEALTHCHECK (or set runtime.healthcheck: false)`);
-      else if (/^none\b/i.test(hc.args.trim())) at(hc.line, "healthcheck", `${label} disables its HEALTHCHECK`);
+      else if (/^none\b/i.test(hc.args.trim())) at(hc.line, "healthcheck", `${label} disables its HEALTHCHECK${hc.parent ? ` (from parent ${hc.parent})` : ""}`);
     }
   }
   return out;
@@ -84,10 +86,22 @@ function checkFrom(stage: Stage, df: ParsedDockerfile, parents: Set<string>, at:
   }
 }
 
-function lastInstruction(chain: Stage[], keyword: string): Stage["instructions"][number] | undefined {
-  for (const stage of chain) {
-    const found = stage.instructions.filter((i) => i.keyword === keyword).pop();
-    if (found) return found;
+/**
+ * The last USER or HEALTHCHECK a stage ends with: from its own chain of
+ * stages, else from the catalog parent that chain starts from.
+ */
+export function finalSetting(
+  df: ParsedDockerfile,
+  stage: Stage,
+  keyword: "USER" | "HEALTHCHECK",
+  inherited: InheritedSettings,
+): { args: string; line: number; parent?: string } | undefined {
+  const chain = stageChain(df, stage);
+  for (const s of chain) {
+    const found = s.instructions.filter((i) => i.keyword === keyword).pop();
+    if (found) return { args: found.args, line: found.line };
   }
-  return undefined;
+  const root = chain[chain.length - 1]!;
+  const fromParent = inherited[root.from.toLowerCase()]?.[keyword];
+  return fromParent === undefined ? undefined : { args: fromParent, line: root.line, parent: root.from };
 }

@@ -5,11 +5,12 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { resolveRef } from "../catalog/graph.ts";
+import { defaultTargetOf, splitRef } from "../plan/plan.ts";
 import { imagesDir, listImageNames, loadImage, type Catalog, type LoadedImage } from "../definition/catalog.ts";
 import { isKilnError, KilnError } from "../errors.ts";
-import { parseDockerfile } from "./dockerfile.ts";
+import { parseDockerfile, targetStage, type ParsedDockerfile } from "./dockerfile.ts";
 import { sortFindings, type Finding } from "./findings.ts";
-import { lintDockerfile } from "./lint-dockerfile.ts";
+import { finalSetting, lintDockerfile, type InheritedSettings } from "./lint-dockerfile.ts";
 import { runtimeOf } from "./images.ts";
 import { findShellScripts, shellcheck } from "./shellcheck.ts";
 
@@ -46,7 +47,7 @@ export async function lint(opts: LintOptions): Promise<LintResult> {
     const image = loaded.get(name);
     if (!image) continue;
     findings.push(...checkParents(image, catalog));
-    findings.push(...(await checkDockerfile(image)));
+    findings.push(...(await checkDockerfile(image, await inheritedSettings(image, catalog))));
     scriptDirs.push(image.dir);
     const context = path.resolve(image.dir, image.def.context);
     if (!context.startsWith(image.dir + path.sep) && context !== image.dir) scriptDirs.push(context);
@@ -69,10 +70,36 @@ function checkParents(image: LoadedImage, catalog: Catalog): Finding[] {
   return out;
 }
 
-async function checkDockerfile(image: LoadedImage): Promise<Finding[]> {
+async function readDockerfile(image: LoadedImage): Promise<{ file: string; df?: ParsedDockerfile }> {
   const file = path.resolve(image.dir, image.def.dockerfile);
   const text = await fs.readFile(file, "utf8").catch(() => undefined);
-  if (text === undefined) return [{ file: image.file, line: 1, rule: "definition", message: `dockerfile: ${image.def.dockerfile} does not exist` }];
+  return { file, ...(text === undefined ? {} : { df: parseDockerfile(text) }) };
+}
+
+async function checkDockerfile(image: LoadedImage, inherited: InheritedSettings): Promise<Finding[]> {
+  const { file, df } = await readDockerfile(image);
+  if (!df) return [{ file: image.file, line: 1, rule: "definition", message: `dockerfile: ${image.def.dockerfile} does not exist` }];
   const targets = Object.entries(image.def.targets).map(([name, t]) => ({ name, stage: t.stage, runtime: runtimeOf(image.def, name) }));
-  return lintDockerfile(file, parseDockerfile(text), image.def, targets);
+  return lintDockerfile(file, df, image.def, targets, inherited);
+}
+
+/** What each parent's final stage sets (USER, HEALTHCHECK), following parents of parents. */
+async function inheritedSettings(image: LoadedImage, catalog: Catalog, depth = 0): Promise<InheritedSettings> {
+  const out: InheritedSettings = {};
+  if (depth > 8) return out;
+  for (const [context, ref] of Object.entries(image.def.parents)) {
+    const { image: name, target } = splitRef(ref);
+    const parent = catalog.images.get(name);
+    if (!parent) continue;
+    const { df } = await readDockerfile(parent);
+    if (!df) continue;
+    const targetName = target ?? defaultTargetOf(parent);
+    const stage = targetStage(df, parent.def.targets[targetName]?.stage ?? targetName);
+    if (!stage) continue;
+    const grand = await inheritedSettings(parent, catalog, depth + 1);
+    const user = finalSetting(df, stage, "USER", grand);
+    const healthcheck = finalSetting(df, stage, "HEALTHCHECK", grand);
+    out[context.toLowerCase()] = { ...(user ? { USER: user.args } : {}), ...(healthcheck ? { HEALTHCHECK: healthcheck.args } : {}) };
+  }
+  return out;
 }
