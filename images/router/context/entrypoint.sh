@@ -125,8 +125,8 @@ auto_https="auto_https off"
 [ "$tls" = internal ] && auto_https="skip_install_trust"
 
 config="${TMPDIR:-/tmp}/Caddyfile"
-cat > "$config" <<EOF
-{
+# printf, not cat: the runtime has only bash builtins.
+printf '%s' "{
 	admin off
 	http_port $http_port
 	https_port $https_port
@@ -136,12 +136,12 @@ cat > "$config" <<EOF
 $sites
 http://:$status_port {
 	handle /health {
-		respond "ok" 200
+		respond \"ok\" 200
 	}$status_metrics
 	handle {
-		respond "not found" 404
+		respond \"not found\" 404
 	}
 }
-EOF
+" > "$config"
 
 exec caddy run --config "$config" --adapter caddyfile "$@"
