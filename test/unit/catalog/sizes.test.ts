@@ -1,0 +1,31 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { formatBytes, uncompressedSize } from "../../../src/catalog/sizes.ts";
+import { CatalogState } from "../../../src/catalog/state.ts";
+
+describe("layer sizes", () => {
+  it("counts the bytes of a gzip layer after decompression, and of a plain tar as is", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-sizes-"));
+    const raw = Buffer.alloc(300_000, "a");
+    await fs.writeFile(path.join(dir, "gz"), gzipSync(raw));
+    await fs.writeFile(path.join(dir, "tar"), raw);
+    expect(await uncompressedSize(path.join(dir, "gz"), "application/vnd.oci.image.layer.v1.tar+gzip")).toBe(300_000);
+    expect(await uncompressedSize(path.join(dir, "tar"), "application/vnd.oci.image.layer.v1.tar")).toBe(300_000);
+  });
+
+  it("measures a layer once and then answers from the state", async () => {
+    const state = new CatalogState(await fs.mkdtemp(path.join(os.tmpdir(), "kiln-state-")));
+    let measured = 0;
+    const measure = async () => (measured++, 1234);
+    expect(await state.layerSize("sha256:" + "b".repeat(64), measure)).toBe(1234);
+    expect(await state.layerSize("sha256:" + "b".repeat(64), measure)).toBe(1234);
+    expect(measured).toBe(1);
+  });
+
+  it("formats sizes in decimal units", () => {
+    expect([formatBytes(999), formatBytes(1000), formatBytes(28_200_000), formatBytes(121_100_000)]).toEqual(["999 B", "1.0 kB", "28 MB", "121 MB"]);
+  });
+});
