@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { buildGraph, type CatalogGraph } from "../../../src/catalog/graph.ts";
 import { assess, currentInputs, recordInputs, storeEntries, type StalenessContext } from "../../../src/catalog/staleness.ts";
 import { CatalogState } from "../../../src/catalog/state.ts";
@@ -10,6 +10,11 @@ import { OciStore } from "../../../src/oci/store.ts";
 import { settingsSchema } from "../../../src/settings/schema.ts";
 import { writeCatalog } from "./fixture.ts";
 import { fakeBuild } from "./store-fixture.ts";
+
+// No engine in unit tests: a fixed one.
+vi.mock("../../../src/engine/detect.ts", () => ({
+  detectEngine: async () => ({ usable: true, driver: "buildx", clients: { buildx: "0.13.1" }, engine: { version: "26.1.5" } }),
+}));
 
 let root: string;
 let ctx: StalenessContext;
@@ -117,5 +122,20 @@ describe("staleness", () => {
   it("an entry built without an input record is stale", async () => {
     await fakeBuild(ctx.store, "other:image");
     expect((await statusOf())["other:image"]).toBe("stale: built without a record of its inputs");
+  });
+});
+
+describe("inputAnnotations (single builds)", () => {
+  it("records the inputs of a single build so that status sees it up to date", async () => {
+    const { inputAnnotations } = await import("../../../src/catalog/record.ts");
+    const { INPUTS_ANNOTATION } = await import("../../../src/catalog/inputs.ts");
+    const { engineFingerprint } = await import("../../../src/catalog/engine.ts");
+    ctx.settings = settingsSchema.parse({ store: ctx.store.dir });
+    ctx.engine = await engineFingerprint(ctx.settings);
+    const annotations = await inputAnnotations("debian", ctx.settings, {}, root);
+    expect(Object.keys(annotations)).toEqual([INPUTS_ANNOTATION]);
+    await fakeBuild(ctx.store, "debian:image");
+    await ctx.store.annotate("debian:image", annotations);
+    expect((await statusOf())["debian:image"]).toBe("up-to-date");
   });
 });
