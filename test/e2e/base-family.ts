@@ -1,0 +1,134 @@
+/**
+ * Shared fixtures for the base and router end-to-end tests: one private store
+ * and cache (kept between test files, so the router test reuses the base images
+ * the base test built), builds through the real CLI, and reading layers from the store.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
+import tar from "tar-stream";
+import { OciStore, type OciIndex, type OciManifest } from "../../src/oci/store.ts";
+import { kiln, runCommand } from "./helpers.ts";
+
+export interface Built {
+  ref: string;
+  digest: string;
+  manifests: Record<string, string>;
+  pushed: { ref: string; digest: string }[];
+  loaded: string[];
+}
+
+/** The family's store and cache: KILN_E2E_FAMILY_DIR, else a fixed folder under the temp dir. */
+export function familyEnv(): NodeJS.ProcessEnv {
+  const dir = process.env.KILN_E2E_FAMILY_DIR ?? path.join(os.tmpdir(), "kiln-e2e-family");
+  return { KILN_STORE: path.join(dir, "store"), KILN_CACHE_DIR: path.join(dir, "cache") };
+}
+
+export async function build(env: NodeJS.ProcessEnv, ref: string, extra: string[] = []): Promise<Built> {
+  const r = await kiln(["build", ref, "--json", "--progress", "quiet", ...extra], env);
+  if (r.code !== 0) throw new Error(`kiln build ${ref} ${extra.join(" ")} failed (${r.code}): ${r.stderr.slice(-3000)}`);
+  return JSON.parse(r.stdout) as Built;
+}
+
+/** Builds the parents the router needs (amd64 is the build platform: builder and auditor only run there). */
+export async function buildBase(env: NodeJS.ProcessEnv): Promise<void> {
+  await build(env, "debian");
+  await build(env, "base:runtime");
+  await build(env, "base:auditor", ["--platform", "linux/amd64"]);
+  await build(env, "base:builder", ["--platform", "linux/amd64"]);
+}
+
+export interface LayerEntry {
+  name: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  linkname?: string;
+}
+
+export interface PlatformImage {
+  manifest: OciManifest;
+  config: { config: { User?: string; Entrypoint?: string[]; Env?: string[]; Healthcheck?: { Test: string[] }; ExposedPorts?: Record<string, unknown> }; history?: { created_by?: string; empty_layer?: boolean }[] };
+  /** Compressed size of all layers. */
+  compressed: number;
+  /** The file system: later layers win (no whiteouts in these images). */
+  files: Map<string, LayerEntry>;
+  read(name: string): Promise<Buffer | undefined>;
+}
+
+export async function readImage(env: NodeJS.ProcessEnv, indexDigest: string, platform: string): Promise<PlatformImage> {
+  const store = await OciStore.open(env.KILN_STORE!);
+  const index = await store.readJson<OciIndex>(indexDigest);
+  const desc = index.manifests.find((m) => `${m.platform?.os}/${m.platform?.architecture}` === platform);
+  if (!desc) throw new Error(`${indexDigest} has no ${platform}`);
+  const manifest = await store.readJson<OciManifest>(desc.digest);
+  const config = await store.readJson<PlatformImage["config"]>(manifest.config.digest);
+  const files = new Map<string, LayerEntry>();
+  const contents = new Map<string, Buffer>();
+  for (const layer of manifest.layers) {
+    const bytes = gunzipSync(await fs.readFile(store.blobPath(layer.digest)));
+    await new Promise<void>((resolve, reject) => {
+      const extract = tar.extract();
+      extract.on("entry", (h, stream, next) => {
+        const name = h.name.replace(/^\.?\//, "").replace(/\/$/, "");
+        files.set(name, { name, type: h.type ?? "file", mode: h.mode ?? 0, uid: h.uid ?? 0, gid: h.gid ?? 0, size: h.size ?? 0, linkname: h.linkname ?? undefined });
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: unknown) => {
+          if (h.size !== undefined && h.size < 1_000_000) chunks.push(c as Buffer);
+        });
+        stream.on("end", () => {
+          if (chunks.length) contents.set(name, Buffer.concat(chunks));
+          next();
+        });
+        stream.resume();
+      });
+      extract.on("finish", resolve);
+      extract.on("error", reject);
+      extract.end(bytes);
+    });
+  }
+  return {
+    manifest,
+    config,
+    compressed: manifest.layers.reduce((n, l) => n + l.size, 0),
+    files,
+    read: async (name) => contents.get(name),
+  };
+}
+
+/** Paths that must never be in a runtime image. */
+export const FORBIDDEN_IN_RUNTIME = [
+  /^usr\/bin\/(apt|apt-get|dpkg|dpkg-deb|perl|gcc|cc|c\+\+|g\+\+|ld|as|make|go|git|curl|wget)$/,
+  /^usr\/bin\/[a-z0-9_-]+-linux-gnu[a-z]*-(gcc|ld|as)(-\d+)?$/,
+  /^usr\/lib\/go/,
+  /^var\/lib\/dpkg(\/|$)/,
+  /^var\/lib\/apt\/lists\/./,
+  /^var\/cache\/apt\/./,
+  /^usr\/share\/perl/,
+  /^usr\/lib\/gcc(-cross)?\//,
+];
+
+/** Waits until `docker inspect` reports the container healthy, or throws with its log. */
+export async function waitHealthy(name: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let status = "";
+  while (Date.now() < until) {
+    status = (await runCommand("docker", ["inspect", "-f", "{{.State.Health.Status}}", name])).stdout.trim();
+    if (status === "healthy") return;
+    if (status === "unhealthy") break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const logs = await runCommand("docker", ["logs", "--tail", "20", name]);
+  throw new Error(`${name} is ${status || "not running"}: ${logs.stdout}${logs.stderr}`);
+}
+
+/** The host port docker published for a container port. */
+export async function hostPort(name: string, port: number): Promise<number> {
+  const out = (await runCommand("docker", ["port", name, `${port}/tcp`])).stdout;
+  const m = /127\.0\.0\.1:(\d+)/.exec(out);
+  if (!m) throw new Error(`${name}: port ${port} is not published (${out})`);
+  return Number(m[1]);
+}
