@@ -7,6 +7,7 @@
  */
 import { buildImage, type BuildOptions } from "../build/build.ts";
 import { loadCatalog } from "../definition/catalog.ts";
+import { requireEngine } from "../engine/detect.ts";
 import { KilnError } from "../errors.ts";
 import { OciStore } from "../oci/store.ts";
 import { catalogRoot, storeDir } from "../paths.ts";
@@ -65,6 +66,8 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
   const store = await OciStore.open(storeDir(ctx.settings));
   const state = CatalogState.forStore(store.dir);
   const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: await engine, platforms: opts.request?.platforms, buildArgs: opts.request?.buildArgs };
+  // No engine: say so once, before anything starts, rather than once per image.
+  if (!staleness.engine && !opts.dryRun && !ctx.build) await requireEngine(ctx.settings);
   const jobs = Math.max(1, opts.jobs ?? DEFAULT_JOBS);
   const build = ctx.build ?? buildImage;
   let n = 0;
@@ -105,7 +108,7 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
       say(`${ref}: building (${reasons.join("; ")})`);
       const hash = await state.saveInputs(fresh.inputs);
       const result = await build(
-        { ...opts.request, ref, platforms, progress: opts.request?.progress ?? (jobs > 1 ? "plain" : "auto"), annotations: { [INPUTS_ANNOTATION]: hash } },
+        { ...opts.request, ref, platforms, progress: progressFor(opts.request?.progress, jobs), annotations: { [INPUTS_ANNOTATION]: hash } },
         { settings: ctx.settings, root, out },
       );
       // Recorded here too, so the record holds whatever buildImage does with annotations.
@@ -147,6 +150,12 @@ export async function loadSelection(selection: Selection, root = catalogRoot()):
   const refs = selectNodes(graph, catalog, selection);
   if (refs.length === 0) throw new KilnError(`no image matches ${describeSelection(selection)}`, "`kiln ls` lists the catalog");
   return { graph, refs };
+}
+
+/** A live (tty) display redraws its lines: two builds at once would garble each other's, so they print plain lines. */
+function progressFor(mode: BuildOptions["progress"], jobs: number): BuildOptions["progress"] {
+  if (jobs > 1 && (mode === undefined || mode === "auto" || mode === "tty")) return "plain";
+  return mode ?? "auto";
 }
 
 function describeSelection(s: Selection): string {
