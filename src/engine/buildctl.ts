@@ -3,17 +3,13 @@ import path from "node:path";
 import type { BuildPlan, EngineTarget } from "../plan/types.ts";
 import { EXPORT_DIR } from "../plan/types.ts";
 import { ociExport } from "./common.ts";
+import { buildctlConnectionArgs } from "./detect.ts";
 
 /** Name under which buildctl exposes the local store to the frontend. */
 const STORE_LAYOUT = "kiln-store";
 
 export function renderBuildctl(plan: BuildPlan, engine: EngineTarget, exportDest = EXPORT_DIR): string[] {
-  const argv = ["buildctl"];
-  if (engine.buildkitHost) argv.push("--addr", engine.buildkitHost);
-  if (engine.tls.ca) argv.push("--tlscacert", engine.tls.ca);
-  if (engine.tls.cert) argv.push("--tlscert", engine.tls.cert);
-  if (engine.tls.key) argv.push("--tlskey", engine.tls.key);
-  if (engine.tls.serverName) argv.push("--tlsservername", engine.tls.serverName);
+  const argv = ["buildctl", ...buildctlConnectionArgs(engine)];
   argv.push("build", "--frontend", "dockerfile.v0");
   argv.push("--local", `context=${plan.contextDir}`);
   argv.push("--local", `dockerfile=${path.dirname(plan.dockerfile)}`);
