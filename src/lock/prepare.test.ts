@@ -84,7 +84,9 @@ describe("preparing locked inputs as build contexts", () => {
     expect(await fs.readFile(path.join(workDir, "downloads/notes.txt"), "utf8")).toBe("notes\n");
     expect(await fs.readFile(path.join(workDir, "downloads/arm64/notes.txt"), "utf8")).toBe("notes\n");
     const st = await fs.stat(path.join(workDir, "git-src/src/hello.txt"));
-    expect([st.mtimeMs / 1000, st.mode & 0o777]).toEqual([1735689600, 0o644]);
+    expect(st.mode & 0o777).toBe(0o644);
+    // Fresh mtimes: BuildKit would not re-send a same-size file whose mtime it has seen.
+    expect(Date.now() - st.mtimeMs).toBeLessThan(60_000);
   });
 
   it("prepares only the platforms asked for", async () => {

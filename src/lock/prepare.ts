@@ -7,7 +7,10 @@
  *   downloads/<arch>/<n>  every download for every platform being built
  *   downloads/<n>         downloads with one URL for all platforms, too
  *   debs, context         the Debian room's (a flat repo; a rootfs context)
- * Files get fixed modes and mtimes, so the contexts hash the same on every machine.
+ * Files get fixed modes, so the contexts do not depend on the umask. Their
+ * mtimes are left as they are (fresh): BuildKit's context transfer skips files
+ * whose size and mtime it has seen before, so fixed mtimes would let changed
+ * bytes of the same size go unseen; rewrite-timestamp clamps them in the image.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -15,14 +18,13 @@ import type { LoadedImage } from "../definition/catalog.ts";
 import { KilnError } from "../errors.ts";
 import { OciStore } from "../oci/store.ts";
 import { cacheDir, storeDir } from "../paths.ts";
-import { DEFAULT_SOURCE_DATE_EPOCH } from "../plan/plan.ts";
 import type { Settings } from "../settings/schema.ts";
 import { checkLock } from "./check.ts";
 import { prepareDebianInput } from "./debian.ts";
 import { archOf, ANY_PLATFORM, fetchToCache, keyFor } from "./download.ts";
 import { ensureCommit, exportCommit } from "./git.ts";
 import { contentStore } from "./resolve.ts";
-import { snapshotToEpoch, type Lock } from "./schema.ts";
+import type { Lock } from "./schema.ts";
 import { findKeyFile, verifyDetachedSignature } from "./signature.ts";
 
 export interface PrepareRequest {
@@ -80,12 +82,11 @@ export async function prepareInputs(req: PrepareRequest): Promise<PreparedInputs
   const debian = image.def.inputs.debian ? await prepareDebianInput({ ...req, lock: pinned }) : { namedContexts: {} };
 
   // 3. The contexts.
-  const epoch = pinned.debian ? snapshotToEpoch(pinned.debian.snapshot) : (image.def.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH);
   const namedContexts: Record<string, string> = { ...debian.namedContexts };
   for (const [name, mirror] of Object.entries(mirrors).sort()) {
     const dest = path.join(req.workDir, `git-${name}`);
     await exportCommit(mirror, pinned.git![name]!.commit, dest, name);
-    await normalizeTree(dest, epoch);
+    await normalizeModes(dest);
     namedContexts[`git-${name}`] = dest;
   }
   if (Object.keys(image.def.inputs.downloads).length) {
@@ -96,7 +97,7 @@ export async function prepareInputs(req: PrepareRequest): Promise<PreparedInputs
       await fs.copyFile(d.file, target);
     }
     await fs.mkdir(dest, { recursive: true });
-    await normalizeTree(dest, epoch);
+    await normalizeModes(dest);
     namedContexts.downloads = dest;
   }
   return { contextDir: debian.contextDir, namedContexts };
@@ -128,18 +129,15 @@ async function verifyDownloads(req: PrepareRequest, lock: Lock, fix: string): Pr
   return out;
 }
 
-/** Fixed permissions (files 0644 or 0755, folders 0755) and mtimes: the same tree on every machine and umask. */
-async function normalizeTree(dir: string, epoch: number): Promise<void> {
+/** Fixed permissions (files 0644 or 0755, folders 0755): the same tree whatever the umask. */
+async function normalizeModes(dir: string): Promise<void> {
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) await normalizeTree(p, epoch);
+    if (entry.isDirectory()) await normalizeModes(p);
     else if (entry.isFile()) {
       const { mode } = await fs.stat(p);
       await fs.chmod(p, mode & 0o111 ? 0o755 : 0o644);
     }
-    if (!entry.isSymbolicLink()) await fs.utimes(p, epoch, epoch);
-    else await fs.lutimes(p, epoch, epoch);
   }
   await fs.chmod(dir, 0o755);
-  await fs.utimes(dir, epoch, epoch);
 }
