@@ -101,7 +101,8 @@ export async function runOnce(
   timeoutMs: number,
 ): Promise<{ code: number; output: string; timedOut: boolean }> {
   const name = uniqueName("kiln-test-run");
-  const ep = entrypoint?.length ? ["--entrypoint", entrypoint[0]!] : [];
+  // `entrypoint: []` clears the image's entrypoint: the command is then the whole command line.
+  const ep = entrypoint ? ["--entrypoint", entrypoint[0] ?? ""] : [];
   const args = ["run", "--rm", "--name", name, ...hardenedArgs(p), ...ep, image, ...(entrypoint?.slice(1) ?? []), ...command];
   return new Promise((resolve, reject) => {
     const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });

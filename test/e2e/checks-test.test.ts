@@ -68,11 +68,12 @@ describe("kiln test", () => {
       "✓ probe-metrics metrics",
       "✓ command-test echo",
       "✓ command-test root is read-only",
+      "✓ command-test runs as 2000",
     ]);
     expect(r.stdout).toMatch(/probe-metrics metrics: GET http:\/\/[0-9.]+:8080\/metrics: 2 samples of 2 metric families/);
-    expect(r.stdout).toContain("passed 13 checks");
+    expect(r.stdout).toContain("passed 14 checks");
     const xml = await fs.readFile(junit, "utf8");
-    expect(xml).toContain('<testsuites name="kiln test" tests="13" failures="0">');
+    expect(xml).toContain('<testsuites name="kiln test" tests="14" failures="0">');
     expect(await leftovers()).toBe("");
   });
 
