@@ -35,7 +35,11 @@ export interface RootfsOptions {
   repoDir: string;
   /** The tarball to write. */
   output: string;
-  /** `chrootless` runs no target binary but ldconfig (qemu for a foreign arch); `root` runs maintainer scripts in a chroot. */
+  /**
+   * `root` (default) runs maintainer scripts in a chroot (qemu for a foreign
+   * arch); `chrootless` runs none of the target's binaries but ldconfig, and
+   * is faster, but its output differs from `root` with the slim excludes.
+   */
   mode?: "chrootless" | "root";
   /** false: a plain minbase (no customize hook, no slim), for comparisons. */
   customize?: boolean;
@@ -49,7 +53,7 @@ export async function buildRootfs(options: RootfsOptions): Promise<void> {
   const debs = lock.packages[arch];
   if (!debs?.length) throw new KilnError(`the Debian lock has no packages for ${arch}`, "run `kiln lock` for this image");
   const customize = options.customize ?? true;
-  const mode = options.mode ?? "chrootless";
+  const mode = options.mode ?? "root";
   // Every locked package is named: the repository holds nothing else, so the
   // installed set is exactly the lock (never a subset the variant missed).
   const names = debs.filter((d) => d.architecture === arch || d.architecture === "all").map((d) => d.name);

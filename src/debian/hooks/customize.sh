@@ -62,7 +62,7 @@ if [ "${KILN_SLIM:-1}" = 1 ]; then
 fi
 
 # The target's own ldconfig writes the cache (under qemu for a foreign
-# architecture): a chrootless run leaves one the host could not index.
+# architecture): a chrootless run would leave one the host could not index.
 chroot "$root" /sbin/ldconfig
 
 # Nothing that differs per run or per host.
