@@ -4,7 +4,7 @@
  * user, tmpfs /tmp, anonymous volumes for the declared data folders.
  */
 import { randomBytes } from "node:crypto";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { run } from "../util/run.ts";
 
 export interface HardenedProfile {
@@ -15,6 +15,30 @@ export interface HardenedProfile {
 }
 
 export const TEST_LABEL = "dev.kiln.test";
+
+/*
+ * What to remove if the process is interrupted (container names/ids, image
+ * tags); the signal handlers live only while something is tracked.
+ */
+const live = new Map<string, string[]>();
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const argv of live.values()) spawnSync("docker", argv, { stdio: "ignore" });
+  live.clear();
+  for (const sig of SIGNALS) process.off(sig, onSignal);
+  process.kill(process.pid, signal);
+}
+
+/** Remembers how to remove something this process created, until `untrack`. */
+export function track(key: string, removeArgv: string[]): void {
+  if (live.size === 0) for (const sig of SIGNALS) process.on(sig, onSignal);
+  live.set(key, removeArgv);
+}
+
+export function untrack(key: string): void {
+  if (live.delete(key) && live.size === 0) for (const sig of SIGNALS) process.off(sig, onSignal);
+}
 
 export function hardenedArgs(p: HardenedProfile): string[] {
   return [
@@ -41,9 +65,14 @@ export function uniqueName(prefix: string): string {
 
 /** Starts a detached container; returns its id, or the engine's error line. */
 export async function startContainer(image: string, p: HardenedProfile): Promise<{ id: string } | { error: string }> {
-  const r = await run("docker", ["run", "--detach", "--name", uniqueName("kiln-test"), ...hardenedArgs(p), image], { what: "docker run", allowFailure: true });
-  if (r.code !== 0) return { error: r.stderr.trim().split("\n").pop() ?? `exit code ${r.code}` };
-  return { id: r.stdout.toString().trim() };
+  const name = uniqueName("kiln-test");
+  track(name, ["rm", "--force", "--volumes", name]);
+  const r = await run("docker", ["run", "--detach", "--name", name, ...hardenedArgs(p), image], { what: "docker run", allowFailure: true });
+  if (r.code !== 0) {
+    await removeContainer(name);
+    return { error: r.stderr.trim().split("\n").pop() ?? `exit code ${r.code}` };
+  }
+  return { id: name };
 }
 
 interface ContainerState {
@@ -86,10 +115,12 @@ export async function waitHealthy(id: string, timeoutMs: number): Promise<Health
 
 export async function removeContainer(id: string): Promise<void> {
   await run("docker", ["rm", "--force", "--volumes", id], { what: "docker rm", allowFailure: true });
+  untrack(id);
 }
 
 export async function removeImage(tag: string): Promise<void> {
   await run("docker", ["rmi", "--force", tag], { what: "docker rmi", allowFailure: true });
+  untrack(tag);
 }
 
 /** `docker run --rm` under the profile; output is stdout and stderr together. */
@@ -104,6 +135,7 @@ export async function runOnce(
   // `entrypoint: []` clears the image's entrypoint: the command is then the whole command line.
   const ep = entrypoint ? ["--entrypoint", entrypoint[0] ?? ""] : [];
   const args = ["run", "--rm", "--name", name, ...hardenedArgs(p), ...ep, image, ...(entrypoint?.slice(1) ?? []), ...command];
+  track(name, ["rm", "--force", "--volumes", name]);
   return new Promise((resolve, reject) => {
     const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -117,6 +149,7 @@ export async function runOnce(
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
+      untrack(name);
       resolve({ code: code ?? 1, output, timedOut });
     });
   });

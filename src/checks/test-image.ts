@@ -63,8 +63,9 @@ export async function testImage(opts: TestOptions): Promise<CheckResult[]> {
 
   // Fully qualified: docker load keeps the name as written, and `docker run` looks up docker.io/...
   const tag = `docker.io/kiln-test/${name}:${docker.uniqueName(target)}`;
-  await loadIntoDocker(opts.store, stored.digest, [tag]);
+  docker.track(tag, ["rmi", "--force", tag]);
   try {
+    await loadIntoDocker(opts.store, stored.digest, [tag]);
     for (const platform of platforms) await runChecks({ ...opts, ref, tag, platform, runtime, stored, report });
   } finally {
     await docker.removeImage(tag);
