@@ -107,7 +107,7 @@ const inputs = z.strictObject({
       z.string(),
       z.strictObject({
         /** One URL, or one per platform (`linux/amd64` -> url). `{arch}` is replaced by the target architecture. */
-        url: z.union([z.string(), z.record(platform, z.string())]),
+        url: z.union([z.string(), z.partialRecord(platform, z.string())]),
         algorithm: z.enum(["sha256", "sha512"]).default("sha256"),
         signature: z.strictObject({ url: z.string(), fingerprint: z.string() }).optional(),
       }),
