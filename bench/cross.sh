@@ -28,7 +28,7 @@ build() { # build TARGET PLATFORM [extra buildx args] -> rawjson progress on std
   shift 2
   docker buildx build --progress=rawjson --provenance=false --sbom=false \
     --build-context "builder=$builder" --build-context "debian=$debian" --build-context "debs=$debs" \
-    --platform "$platform" --target "$target" "$@" "$work" 2>&1
+    --platform "$platform" --target "$target" --output type=cacheonly "$@" "$work" 2>&1
 }
 
 # Seconds the compile step took, from BuildKit's own vertex timestamps.
@@ -48,9 +48,9 @@ step_seconds() {
 }
 
 echo "warming the toolchains (not timed)..." >&2
-build cross linux/amd64 > /dev/null
-build emulated linux/amd64 > /dev/null
-build emulated linux/arm64 > /dev/null
+build cross-tools linux/amd64 > /dev/null
+build emulated-tools linux/amd64 > /dev/null
+build emulated-tools linux/arm64 > /dev/null
 
 declare -A times=()
 for run in $(seq 1 "$runs"); do
