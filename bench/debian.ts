@@ -62,7 +62,7 @@ try {
     const plain = await measure(out("plain"), plainSeconds);
     results[arch] = {
       kiln: kiln1,
-      rebuildIdentical: kiln1.sha256 === kiln2.sha256,
+      kilnRebuildIdentical: kiln1.sha256 === kiln2.sha256,
       chrootless: { ...chrootless, identicalToDefaultMode: chrootless.sha256 === kiln1.sha256 },
       plainMinbase: plain,
       compressedRatio: Math.round((kiln1.gzip9Bytes / plain.gzip9Bytes) * 1000) / 1000,

@@ -70,22 +70,28 @@ describe.sequential("images/debian", () => {
     expect(names(fresh)).toEqual(names(lock));
     expect(names(fresh)).toContain("usr-is-merged");
     expect(names(fresh)).not.toContain("usrmerge");
-    for (const p of fresh.packages.amd64!) expect(p.path).toMatch(new RegExp(`^pool/(updates/)?main/.+/${p.name}_.+_(amd64|all)\\.deb$`));
+    for (const p of fresh.packages.amd64!) {
+      expect(p.path.startsWith("pool/main/") || p.path.startsWith("pool/updates/main/"), p.path).toBe(true);
+      expect(p.path.includes(`/${p.name}_`) && p.path.endsWith(`_${p.architecture}.deb`), p.path).toBe(true);
+    }
   });
 
-  it("two clean builds (fresh stores and caches, no build cache) give identical rootfs tarballs and index digests", async () => {
-    const cfg = await config("default", {});
-    const a = await build(env("storeA", "cacheA", cfg));
-    const b = await build(env("storeB", "cacheB", cfg));
+  // A clean build makes both rootfs tarballs (arm64 under qemu) and exports the image: minutes on a busy machine.
+  const BUILD_TIMEOUT = 1_800_000;
+
+  it("a clean build (fresh store and cache, no build cache) makes both platforms", async () => {
+    const a = await build(env("storeA", "cacheA", await config("default", {})));
     expect(a.result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(b.result.digest).toBe(a.result.digest);
-    expect(b.result.manifests).toEqual(a.result.manifests);
     expect(Object.keys(a.result.manifests).sort()).toEqual(["linux/amd64", "linux/arm64"]);
-    const rootfsA = await cachedRootfs("cacheA");
-    expect(rootfsA).toHaveLength(2);
-    expect(await cachedRootfs("cacheB")).toEqual(rootfsA);
+    expect(await cachedRootfs("cacheA")).toHaveLength(2);
     digests.clean = a.result.digest;
-  });
+  }, BUILD_TIMEOUT);
+
+  it("a second clean build gives identical rootfs tarballs and the identical index digest", async () => {
+    const b = await build(env("storeB", "cacheB", await config("default", {})));
+    expect(b.result.digest).toBe(digests.clean);
+    expect(await cachedRootfs("cacheB")).toEqual(await cachedRootfs("cacheA"));
+  }, BUILD_TIMEOUT);
 
   it("rebuilds with the mirror unreachable from the warm cache: same digest", async () => {
     const cfg = await config("dead-mirror", DEAD_MIRRORS);
@@ -93,7 +99,7 @@ describe.sequential("images/debian", () => {
     loaded.push(...c.result.loaded);
     expect(c.result.digest).toBe(digests.clean);
     expect(c.result.loaded.length).toBeGreaterThan(0);
-  });
+  }, BUILD_TIMEOUT);
 
   it("inside the image: dpkg-query matches the lock per architecture; apt uses the snapshot sources", async () => {
     const ref = `${repoName}:${tag}`;
