@@ -35,9 +35,10 @@ build() { # build TARGET PLATFORM [extra buildx args] -> rawjson progress on std
 step_seconds() {
   node -e '
     let best = 0;
-    for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
-      if (!line.startsWith("{")) continue;
-      for (const v of JSON.parse(line).vertexes ?? []) {
+    // rawjson: a stream of pretty-printed JSON objects, each closing with "}" alone on a line.
+    const objects = require("fs").readFileSync(0, "utf8").split(/^}$/m).map((o) => o.trim()).filter((o) => o.startsWith("{"));
+    for (const text of objects) {
+      for (const v of JSON.parse(text + "}").vertexes ?? []) {
         if (v.name?.includes("compile.sh") && v.started && v.completed && !v.cached) {
           best = Math.max(best, (Date.parse(v.completed) - Date.parse(v.started)) / 1000);
         }
