@@ -4,14 +4,14 @@
  */
 import { Command, CommanderError } from "commander";
 import { isKilnError } from "../errors.ts";
-import { commands } from "./commands/index.ts";
+import { commandsFor } from "./commands/index.ts";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("kiln")
     .description("Reproducible, pinned, multi-arch container images on BuildKit")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const register of commands) register(program);
+  for (const register of await commandsFor(argv)) register(program);
   try {
     await program.parseAsync(argv, { from: "user" });
     return process.exitCode ? Number(process.exitCode) : 0;

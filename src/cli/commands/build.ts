@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { buildImage, type BuildResult } from "../../build/build.ts";
 import { buildCatalog, DEFAULT_JOBS } from "../../catalog/build.ts";
+import { inputAnnotations } from "../../catalog/record.ts";
 import { CATEGORIES, type Category } from "../../definition/schema.ts";
 import { KilnError } from "../../errors.ts";
 import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
@@ -33,7 +34,10 @@ export function register(program: Command): void {
         return;
       }
       if (!image) throw new KilnError("no image named", "kiln build IMAGE (see `kiln ls`), or --all");
-      const result = await buildImage(buildRequestFrom(image, flags), { settings });
+      const request = buildRequestFrom(image, flags);
+      // Record what the image was built from, so `kiln status` can tell later whether it is stale.
+      const annotations = flags.dryRun ? {} : await inputAnnotations(request.ref, settings, { platforms: request.platforms, buildArgs: request.buildArgs });
+      const result = await buildImage({ ...request, annotations }, { settings });
       process.stdout.write(flags.json ? JSON.stringify(resultData(result), null, 2) + "\n" : describeResult(result, flags.dryRun));
     });
 }

@@ -1,17 +1,29 @@
-/** Every subcommand module, in help order. Add a command: write its module and list it here. */
+/**
+ * Every subcommand, in help order. Each module is imported only when its
+ * command runs (or for the full help), so `kiln status` does not pay for
+ * loading `kiln test`. Add a command: write its module and list it here.
+ */
 import type { Command } from "commander";
-import * as build from "./build.ts";
-import * as diff from "./diff.ts";
-import * as lint from "./lint.ts";
-import * as test from "./test.ts";
-import * as verify from "./verify.ts";
-import * as plan from "./plan.ts";
-import * as status from "./status.ts";
-import * as engine from "./engine.ts";
-import * as lock from "./lock.ts";
-import * as ls from "./ls.ts";
-import * as refresh from "./refresh.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [build.register, plan.register, status.register, ls.register, test.register, lint.register, verify.register, diff.register, engine.register, lock.register, refresh.register];
+export const commands: Record<string, () => Promise<{ register: RegisterCommand }>> = {
+  build: () => import("./build.ts"),
+  plan: () => import("./plan.ts"),
+  status: () => import("./status.ts"),
+  ls: () => import("./ls.ts"),
+  test: () => import("./test.ts"),
+  lint: () => import("./lint.ts"),
+  verify: () => import("./verify.ts"),
+  diff: () => import("./diff.ts"),
+  engine: () => import("./engine.ts"),
+  lock: () => import("./lock.ts"),
+  refresh: () => import("./refresh.ts"),
+};
+
+/** The modules a command line needs: its subcommand's, or all of them for help and unknown commands. */
+export async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
+  const name = argv.find((a) => !a.startsWith("-"));
+  const chosen = name && name in commands ? [commands[name]!] : Object.values(commands);
+  return (await Promise.all(chosen.map((load) => load()))).map((m) => m.register);
+}

@@ -1,6 +1,8 @@
 /** `kiln plan IMAGE[:TARGET]`: the resolved build plan and the exact engine command line; nothing runs. */
 import type { Command } from "commander";
 import { planBuild, renderEngineArgv } from "../../build/build.ts";
+import { planCatalog } from "../../catalog/plan.ts";
+import { CATEGORIES, type Category } from "../../definition/schema.ts";
 import { engineFromSettings } from "../../engine/common.ts";
 import { KilnError } from "../../errors.ts";
 import type { BuildPlan } from "../../plan/types.ts";
@@ -9,9 +11,29 @@ import { formatArgv } from "../format.ts";
 
 export function register(program: Command): void {
   addBuildOptions(program.command("plan").argument("[image]", "catalog image, `name` or `name:target`").description("print the resolved build plan and engine command line (secrets redacted)"))
-    .action(async (image: string | undefined, flags: BuildFlags) => {
-      if (!image) throw new KilnError("no image named", "kiln plan IMAGE (see `kiln ls`)");
+    .option("--all", "plan every image target of the catalog, in build order")
+    .option("--category <category>", `plan one category (${CATEGORIES.join(", ")})`)
+    .action(async (image: string | undefined, flags: BuildFlags & { all?: boolean; category?: string }) => {
       const settings = await settingsFrom(flags);
+      if (flags.all || flags.category) {
+        if (flags.category && !(CATEGORIES as readonly string[]).includes(flags.category)) {
+          throw new KilnError(`unknown category "${flags.category}"`, `use one of ${CATEGORIES.join(", ")}`);
+        }
+        const { ref: _ref, ...request } = buildRequestFrom(image ?? "", flags);
+        void _ref;
+        const planned = await planCatalog({ all: flags.all, category: flags.category as Category | undefined, refs: image ? [image] : [] }, request, { settings });
+        const engine = engineFromSettings(settings);
+        if (flags.json) {
+          process.stdout.write(JSON.stringify(planned.map((p) => ({ ...p, argv: p.plan ? renderEngineArgv(p.plan, engine) : undefined })), null, 2) + "\n");
+          return;
+        }
+        for (const p of planned) {
+          process.stdout.write(`# ${p.ref}: ${p.status}${p.reasons.length ? ` (${p.reasons.join("; ")})` : ""}\n`);
+          process.stdout.write(p.plan ? describePlan(p.plan, engine.driver, renderEngineArgv(p.plan, engine)) : `  not plannable yet: ${p.unplanned}\n`);
+        }
+        return;
+      }
+      if (!image) throw new KilnError("no image named", "kiln plan IMAGE (see `kiln ls`), or --all");
       const { plan } = await planBuild(buildRequestFrom(image, flags), { settings });
       const engine = engineFromSettings(settings);
       const argv = renderEngineArgv(plan, engine);
