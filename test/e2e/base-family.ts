@@ -9,7 +9,9 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import tar from "tar-stream";
 import { OciStore, type OciIndex, type OciManifest } from "../../src/oci/store.ts";
-import { kiln, runCommand } from "./helpers.ts";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { kiln, REPO, runCommand } from "./helpers.ts";
 
 export interface Built {
   ref: string;
@@ -19,13 +21,33 @@ export interface Built {
   loaded: string[];
 }
 
-/** The family's store and cache: KILN_E2E_FAMILY_DIR, else a fixed folder under the temp dir. */
+/**
+ * The family's store and cache (KILN_E2E_FAMILY_DIR, else a fixed folder under
+ * the temp dir), and a copy of the catalog in a git repository of its own
+ * (fixed commit identity and dates: the same files give the same labels and
+ * digests in every test process), so that pinning parents never writes into
+ * this checkout's locks.
+ */
 export function familyEnv(): NodeJS.ProcessEnv {
   const dir = process.env.KILN_E2E_FAMILY_DIR ?? path.join(os.tmpdir(), "kiln-e2e-family");
-  return { KILN_STORE: path.join(dir, "store"), KILN_CACHE_DIR: path.join(dir, "cache") };
+  const catalog = path.join(dir, `catalog-${process.pid}`);
+  if (!existsSync(catalog)) {
+    mkdirSync(catalog, { recursive: true });
+    cpSync(path.join(REPO, "images"), path.join(catalog, "images"), { recursive: true });
+    symlinkSync(path.join(REPO, "src"), path.join(catalog, "src"));
+    const when = "2025-01-01T00:00:00Z";
+    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "kiln", GIT_AUTHOR_EMAIL: "kiln@localhost", GIT_COMMITTER_NAME: "kiln", GIT_COMMITTER_EMAIL: "kiln@localhost", GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when };
+    execFileSync("git", ["init", "-q"], { cwd: catalog, env: gitEnv });
+    execFileSync("git", ["add", "images"], { cwd: catalog, env: gitEnv });
+    execFileSync("git", ["commit", "-q", "-m", "catalog"], { cwd: catalog, env: gitEnv });
+  }
+  return { KILN_STORE: path.join(dir, "store"), KILN_CACHE_DIR: path.join(dir, "cache"), KILN_CATALOG: catalog };
 }
 
+/** Builds one catalog image after pinning its parents to what the store holds now (as `kiln build --with-parents` does). */
 export async function build(env: NodeJS.ProcessEnv, ref: string, extra: string[] = []): Promise<Built> {
+  const pinned = await kiln(["refresh", ref.split(":")[0]!, "--only", "image"], env);
+  if (pinned.code !== 0) throw new Error(`kiln refresh ${ref} --only image failed (${pinned.code}): ${pinned.stderr}`);
   const r = await kiln(["build", ref, "--json", "--progress", "quiet", ...extra], env);
   if (r.code !== 0) throw new Error(`kiln build ${ref} ${extra.join(" ")} failed (${r.code}): ${r.stderr.slice(-3000)}`);
   return JSON.parse(r.stdout) as Built;
