@@ -94,8 +94,9 @@ async function runChecks(ctx: RunContext): Promise<void> {
   const config = await imageConfig(ctx);
   const hasHealthcheck = !!config.config?.Healthcheck?.Test?.length && config.config.Healthcheck.Test[0] !== "NONE";
   const probes = plannedProbes(runtime);
-  // A tool image with nothing to serve only runs its command tests.
-  const serve = hasHealthcheck || probes.length > 0 || !runtime.tooling;
+  // An image with nothing to serve (a tool, or a base that declares no healthcheck and no probes)
+  // only runs its command tests, which use the same hardened profile.
+  const serve = hasHealthcheck || probes.length > 0 || (!runtime.tooling && runtime.healthcheck);
   if (serve) {
     const [started, ms] = await timed(() => docker.startContainer(ctx.tag, profile));
     if ("error" in started) {
