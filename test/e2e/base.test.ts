@@ -64,6 +64,12 @@ describe("base:runtime", () => {
     expect(img.compressed).toBeLessThanOrEqual(base.compressed * 0.5);
   });
 
+  it("passes kiln test on both platforms: policy and hardened command tests", async () => {
+    const r = await kiln(["test", "base:runtime"], env);
+    expect(r.stderr + r.stdout).not.toMatch(/✗/);
+    expect(r.code).toBe(0);
+  });
+
   it("runs bash as uid 2000 read-only with no capabilities, on amd64 and arm64 (qemu)", async () => {
     const [name, tag] = loaded.split(":");
     await build(env, "base:runtime", ["--load", "--image", name!, "--tag", tag!]);

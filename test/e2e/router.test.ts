@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, buildBase, familyEnv, FORBIDDEN_IN_RUNTIME, hostPort, readImage, waitHealthy, type Built } from "./base-family.ts";
-import { mustRun, registryDigest, runCommand } from "./helpers.ts";
+import { kiln, mustRun, registryDigest, runCommand } from "./helpers.ts";
 
 const env = familyEnv();
 const REGISTRY = "127.0.0.1:5000";
@@ -58,6 +58,12 @@ describe("router", () => {
     expect(Object.keys(img.config.config.ExposedPorts ?? {}).sort()).toEqual(["8080/tcp", "8443/tcp", "9180/tcp"]);
     console.log(`${platform}: router ${(img.compressed / 1e6).toFixed(2)} MB compressed`);
     expect(img.compressed).toBeLessThan(25e6);
+  });
+
+  it("passes kiln test on both platforms: policy, health, probes, metrics, command tests", async () => {
+    const r = await kiln(["test", "router"], env);
+    expect(r.stderr + r.stdout).not.toMatch(/✗/);
+    expect(r.code).toBe(0);
   });
 
   it("pushes the stored digest", async () => {
