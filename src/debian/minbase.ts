@@ -42,7 +42,7 @@ export const DPKG_QUERY_FORMAT = "${Package}\\t${Version}\\t${Architecture}\\t${
  * Runs mmdebstrap once (chrootless, nothing kept) and returns the installed
  * set plus the folder of .debs apt downloaded (callers may verify and keep them).
  */
-export async function resolveMinbaseSet(suites: VerifiedSuite[], arch: string, workDir: string): Promise<{ installed: InstalledPackage[]; debsDir: string }> {
+export async function resolveMinbaseSet(suites: VerifiedSuite[], arch: string, workDir: string, apt: { proxy?: string; userAgent?: string } = {}): Promise<{ installed: InstalledPackage[]; debsDir: string }> {
   const out = await fs.mkdtemp(path.join(workDir, `minbase-${arch}-`));
   const lists = path.join(out, "lists");
   const debs = path.join(out, "debs");
@@ -61,6 +61,9 @@ export async function resolveMinbaseSet(suites: VerifiedSuite[], arch: string, w
     "--skip=download/empty",
     `--hook-dir=${MERGED_USR_HOOKS}`,
     `--customize-hook=${hook}`,
+    // The site's apt proxy and user agent apply to this run's downloads too.
+    ...(apt.proxy ? [`--aptopt=Acquire::http::Proxy "${apt.proxy}"`] : []),
+    ...(apt.userAgent ? [`--aptopt=Acquire::http::User-Agent "${apt.userAgent}"`] : []),
     suites[0]!.suite,
     "/dev/null",
     ...suites.map((s) => `deb ${s.mirror} ${s.suite} main`),

@@ -54,7 +54,7 @@ export async function resolveDebian(request: DebianRequest, architectures: strin
       let installed: InstalledPackage[];
       if (request.set === "minbase") {
         log(`debian: resolving the minbase set for ${arch} (mmdebstrap, chrootless)`);
-        const result = await resolveMinbaseSet(suites, arch, work);
+        const result = await resolveMinbaseSet(suites, arch, work, settings.apt);
         installed = result.installed;
         packages[arch] = lockedFrom(installed, table, arch);
         await keepVerifiedDebs(result.debsDir, packages[arch]!, store);
