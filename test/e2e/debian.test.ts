@@ -123,6 +123,12 @@ describe.sequential("images/debian", () => {
     expect(leftovers.stdout).toBe("end\n");
   });
 
+  it("passes kiln test on both platforms (policy: no setuid/setgid files, labels; command tests)", async () => {
+    const r = await kiln(["test", "debian"], env("storeA", "cacheA", await config("default", {})));
+    expect(r.stdout + r.stderr).not.toMatch(/✗/);
+    expect(r.code).toBe(0);
+  }, BUILD_TIMEOUT);
+
   it("a tampered cached .deb is refused with both hashes: no image offline, fetched again online", async () => {
     const deb = lock.packages.amd64!.find((p) => p.name === "base-files")!;
     const entry = debStore(path.join(dir, "cacheA")).pathOf("sha256", deb.sha256);

@@ -65,6 +65,12 @@ fi
 # architecture): a chrootless run would leave one the host could not index.
 chroot "$root" /sbin/ldconfig
 
+# No setuid/setgid programs: containers run as non-root with no-new-privileges,
+# where such bits can only ever be a way up, never a feature.
+if [ "${KILN_SLIM:-1}" = 1 ]; then
+	find "$root" -xdev -type f -perm /6000 -exec chmod ug-s {} +
+fi
+
 # Nothing that differs per run or per host.
 rm -f "$root/etc/resolv.conf" "$root/etc/hostname"
 rm -f "$root/var/cache/ldconfig/aux-cache"
