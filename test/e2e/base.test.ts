@@ -92,6 +92,8 @@ describe("base:builder and base:auditor in an app build", () => {
     // A catalog with the real debian and base definitions and one small app.
     catalog = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-e2e-app-"));
     for (const image of ["debian", "base"]) await fs.cp(path.join(REPO, "images", image), path.join(catalog, "images", image), { recursive: true });
+    // The definitions import the library by a relative path.
+    await fs.symlink(path.join(REPO, "src"), path.join(catalog, "src"));
     const app = (flags: string) => `FROM --platform=$BUILDPLATFORM base-builder AS build
 ARG TARGETARCH
 RUN --network=none set -eux; cross="$(cross-env --check)"; eval "$cross"; mkdir -p /dist/boot; \\
