@@ -8,6 +8,7 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { KilnError } from "../errors.ts";
 import type { ImageDefinition } from "../definition/schema.ts";
 
 export interface GitMetadata {
@@ -34,6 +35,16 @@ function git(cwd: string, args: string[]): Promise<string | undefined> {
   });
 }
 
+/**
+ * Runs git inside a known work tree: a failure there is an error, never a
+ * silent fallback, since dropping labels would quietly change the image digest.
+ */
+async function gitInTree(cwd: string, args: string[]): Promise<string> {
+  const out = await git(cwd, args);
+  if (out === undefined) throw new KilnError(`git ${args.join(" ")} failed in ${cwd}`, "the image's metadata labels come from git; check `git status` there and retry");
+  return out;
+}
+
 export async function gitMetadata(imageDir: string, repoRoot: string): Promise<GitMetadata> {
   const meta: GitMetadata = {};
   const licenses = await detectLicense(repoRoot);
@@ -45,13 +56,15 @@ export async function gitMetadata(imageDir: string, repoRoot: string): Promise<G
   if (source) meta.source = source;
 
   const rel = path.relative(repoRoot, path.resolve(imageDir)) || ".";
-  const last = await git(repoRoot, ["log", "-1", "--format=%H %ct", "--", rel]);
+  // A repository without commits has no history to label from.
+  if ((await git(repoRoot, ["rev-parse", "--verify", "--quiet", "HEAD"])) === undefined) return meta;
+  const last = await gitInTree(repoRoot, ["log", "-1", "--format=%H %ct", "--", rel]);
   if (!last) return meta;
   const [commit, epoch] = last.split(" ") as [string, string];
-  const status = await git(repoRoot, ["status", "--porcelain", "--untracked-files=all", "--", rel]);
-  const dirty = status !== undefined && status !== "";
+  const status = await gitInTree(repoRoot, ["status", "--porcelain", "--untracked-files=all", "--", rel]);
+  const dirty = status !== "";
   const mark = dirty ? "-dirty" : "";
-  const describe = (await git(repoRoot, ["describe", "--tags", "--always", commit])) ?? commit.slice(0, 7);
+  const describe = await gitInTree(repoRoot, ["describe", "--tags", "--always", commit]);
   meta.created = new Date(Number(epoch) * 1000).toISOString().replace(/\.000Z$/, "Z");
   meta.revision = commit + mark;
   meta.version = describe + mark;
