@@ -33,8 +33,11 @@ export type { BuildRequest } from "../plan/plan.ts";
 export interface BuildOptions extends BuildRequest {
   progress?: ProgressMode;
   dryRun?: boolean;
-  /** Extra annotations recorded on the store entry (e.g. the catalog's input hash). */
-  annotations?: Record<string, string>;
+  /**
+   * Extra annotations recorded on the store entry (e.g. the catalog's input hash);
+   * a function is called once the image and its plan are known to be valid.
+   */
+  annotations?: Record<string, string> | (() => Promise<Record<string, string>>);
 }
 
 export interface BuildContext {
@@ -120,6 +123,7 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
   const started = performance.now();
   const { image, lock, plan, store } = await planBuild(req, ctx);
   const engine = await requireEngine(ctx.settings);
+  const annotations = typeof req.annotations === "function" && !req.dryRun ? await req.annotations() : req.annotations;
   const argvTemplate = renderEngineArgv(plan, engine);
   const base = { ref: plan.ref, image: image.name, target: plan.target, plan, argv: argvTemplate, pushed: [], loaded: [] };
   if (req.dryRun) return { ...base, digest: "", manifests: {}, durationMs: 0 };
@@ -153,7 +157,7 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
     const stored = await store.importLayout(exportDir, plan.ref, {
       "dev.kiln.platforms": plan.platforms.join(","),
       "dev.kiln.source-date-epoch": String(plan.sourceDateEpoch),
-      ...req.annotations,
+      ...(typeof annotations === "object" ? annotations : {}),
     });
     const manifests = Object.fromEntries(Object.entries(stored.manifests).map(([p, d]) => [p, d.digest]));
     await writeStoreOutputs(store, stored.digest, plan.outputs, plan.load[0] ?? `kiln/${plan.image}:${plan.target}`);

@@ -4,7 +4,7 @@ import { buildImage, type BuildResult } from "../../build/build.ts";
 import { buildCatalog, DEFAULT_JOBS } from "../../catalog/build.ts";
 import { inputAnnotations } from "../../catalog/record.ts";
 import { CATEGORIES, type Category } from "../../definition/schema.ts";
-import { KilnError } from "../../errors.ts";
+import { isKilnError, KilnError } from "../../errors.ts";
 import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
 import { formatArgv } from "../format.ts";
 
@@ -35,8 +35,13 @@ export function register(program: Command): void {
       }
       if (!image) throw new KilnError("no image named", "kiln build IMAGE (see `kiln ls`), or --all");
       const request = buildRequestFrom(image, flags);
-      // Record what the image was built from, so `kiln status` can tell later whether it is stale.
-      const annotations = flags.dryRun ? {} : await inputAnnotations(request.ref, settings, { platforms: request.platforms, buildArgs: request.buildArgs });
+      // Record what the image was built from, so `kiln status` can tell later whether it is stale;
+      // the record needs the whole catalog, so a broken definition elsewhere only skips it.
+      const annotations = () =>
+        inputAnnotations(request.ref, settings, { platforms: request.platforms, buildArgs: request.buildArgs }).catch((e: unknown) => {
+          if (isKilnError(e)) return {};
+          throw e;
+        });
       const result = await buildImage({ ...request, annotations }, { settings });
       process.stdout.write(flags.json ? JSON.stringify(resultData(result), null, 2) + "\n" : describeResult(result, flags.dryRun));
     });
