@@ -1,5 +1,5 @@
 /** Running the external tools locks rely on (git, gpgv), with their stderr kept for error messages. */
-import { execFile } from "node:child_process";
+import { run } from "../util/run.ts";
 
 export interface CommandResult {
   code: number;
@@ -8,13 +8,9 @@ export interface CommandResult {
 }
 
 /** Runs `cmd args`; never throws for a non-zero exit, only when the program cannot be started. */
-export function runCommand(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== "number") return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
+export async function runCommand(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+  const r = await run(cmd, args, { what: `${cmd} ${args[0] ?? ""}`.trim(), cwd: opts.cwd, env: opts.env, allowFailure: true });
+  return { code: r.code, stdout: r.stdout.toString("utf8"), stderr: r.stderr };
 }
 
 /** The last meaningful line of a tool's stderr: what a one-line error can quote. */
