@@ -18,11 +18,12 @@ import { gitMetadata, metadataBuildArgs, metadataLabels } from "../git/metadata.
 import { readLock } from "../lock/io.ts";
 import { lockBuildArgs } from "../lock/build-args.ts";
 import { prepareInputs } from "../lock/prepare.ts";
+import { storeRefOf } from "../lock/resolve.ts";
 import type { Lock } from "../lock/schema.ts";
 import { loadImage as loadIntoDocker, pushImage } from "../oci/publish.ts";
 import { OciStore } from "../oci/store.ts";
 import { cacheDir, catalogRoot, storeDir } from "../paths.ts";
-import { defaultTargetOf, makePlan, splitRef, type BuildRequest } from "../plan/plan.ts";
+import { makePlan, splitRef, type BuildRequest } from "../plan/plan.ts";
 import { EXPORT_DIR, SECRETS_DIR, WORK_DIR, type BuildPlan, type EngineTarget } from "../plan/types.ts";
 import { withSecretsDir } from "../settings/secrets.ts";
 import type { Settings } from "../settings/schema.ts";
@@ -64,19 +65,13 @@ export interface BuildResult {
   steps?: { total: number; cached: number };
 }
 
-/** Catalog reference of a parent with its default target filled in (`debian` -> `debian:image`). */
-export async function parentStoreRef(ref: string, root: string): Promise<string> {
-  const { image, target } = splitRef(ref);
-  return `${image}:${target ?? defaultTargetOf(await loadImage(image, root))}`;
-}
-
 /** Everything up to the plan: no engine, no writes. Used by `kiln plan` and by builds. */
 export async function planBuild(req: BuildRequest, ctx: BuildContext): Promise<{ image: LoadedImage; lock?: Lock; plan: BuildPlan; store: OciStore }> {
   const root = ctx.root ?? catalogRoot();
   const image = await loadImage(splitRef(req.ref).image, root);
   const lock = await readLock(image.dir);
   const store = await OciStore.open(storeDir(ctx.settings));
-  const parentDigests = await parentDigestsOf(image, lock, store, root);
+  const parentDigests = await parentDigestsOf(image, lock, store);
   const meta = await gitMetadata(image.dir, root);
   const plan = makePlan({
     image,
@@ -96,10 +91,10 @@ export async function planBuild(req: BuildRequest, ctx: BuildContext): Promise<{
  * locked inputs), else what the store holds now (an image not locked yet,
  * which input preparation then refuses with the fix).
  */
-async function parentDigestsOf(image: LoadedImage, lock: Lock | undefined, store: OciStore, root: string): Promise<Record<string, string>> {
+async function parentDigestsOf(image: LoadedImage, lock: Lock | undefined, store: OciStore): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, ref] of Object.entries(image.def.parents)) {
-    const storeRef = await parentStoreRef(ref, root);
+    const storeRef = await storeRefOf(ref, image);
     const pinned = lock?.parents?.[name];
     if (pinned) {
       if (!(await store.hasBlob(pinned.index))) {

@@ -7,7 +7,8 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { buildImage, parentStoreRef, type BuildResult } from "../build/build.ts";
+import { buildImage, type BuildResult } from "../build/build.ts";
+import { storeRefOf } from "../lock/resolve.ts";
 import { loadImage, type LoadedImage } from "../definition/catalog.ts";
 import type { Platform } from "../definition/schema.ts";
 import { KilnError } from "../errors.ts";
@@ -50,10 +51,10 @@ export interface VerifyOptions {
 }
 
 /** Copies each parent the build will use from the local store into a fresh one, under the same reference. */
-async function seedParents(image: LoadedImage, from: OciStore, to: OciStore, root: string): Promise<void> {
+async function seedParents(image: LoadedImage, from: OciStore, to: OciStore): Promise<void> {
   const lock = await readLock(image.dir);
   for (const [name, ref] of Object.entries(image.def.parents)) {
-    const storeRef = await parentStoreRef(ref, root);
+    const storeRef = await storeRefOf(ref, image);
     const digest = lock?.parents?.[name]?.index ?? (await from.resolve(storeRef))?.digest;
     if (!digest || !(await from.hasBlob(digest))) {
       throw new KilnError(`parent ${storeRef}${digest ? ` (${digest})` : ""} of ${image.name} is not in the local store (${from.dir})`, `build it first: kiln build ${storeRef}`);
@@ -83,7 +84,7 @@ export async function verifyImage(refArg: string, opts: VerifyOptions): Promise<
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), `kiln-verify-${name}-${round}-`));
       stores.push(dir);
       const fresh = await OciStore.open(dir);
-      await seedParents(image, local, fresh, opts.root);
+      await seedParents(image, local, fresh);
       opts.log?.(`${ref}: build ${round} of 2 (no cache, fresh store)`);
       builds.push(
         await buildImage(
