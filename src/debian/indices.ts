@@ -3,13 +3,13 @@
  * Packages indices checked against the hashes in the signed text, parsed into
  * a table of every (name, version, architecture) with its pool file.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import { KilnError } from "../errors.ts";
 import type { LockedDeb } from "../lock/schema.ts";
 import type { Settings } from "../settings/schema.ts";
 import { type ContentStore, hashBytes } from "../util/cas.ts";
+import { run } from "../util/run.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { fetchBytes, fetchIntoStore } from "./download.ts";
 import { parseRelease, type ReleaseInfo, verifyInRelease } from "./release.ts";
@@ -82,11 +82,9 @@ export async function fetchPackagesFile(suite: VerifiedSuite, arch: string, stor
   throw new KilnError(`${suite.mirror}/dists/${suite.suite}/InRelease lists no Packages index for main/binary-${arch}`, `is ${arch} built for ${suite.suite}?`);
 }
 
-function unxz(data: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("xz", ["-dc"], { encoding: "buffer", maxBuffer: 1024 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout.toString("utf8"))));
-    child.stdin!.end(data);
-  });
+async function unxz(data: Buffer): Promise<string> {
+  const r = await run("xz", ["-dc"], { what: "decompress a Packages index", input: data });
+  return r.stdout.toString("utf8");
 }
 
 export function parsePackagesIndex(text: string, suite: Pick<SuiteSource, "archive" | "suite">): IndexEntry[] {

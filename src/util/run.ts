@@ -20,12 +20,18 @@ export interface RunOptions {
 }
 
 export async function run(cmd: string, args: string[], opts: RunOptions): Promise<RunResult> {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  // stdin is a pipe only when there is something to feed; otherwise the child gets /dev/null.
+  const stdin = opts.input === undefined ? "ignore" : "pipe";
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [stdin, "pipe", "pipe"] });
   const out: Buffer[] = [];
   let stderr = "";
-  child.stdout.on("data", (d: Buffer) => out.push(d));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(opts.input ?? "");
+  child.stdout!.on("data", (d: Buffer) => out.push(d));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  if (child.stdin) {
+    // A program may exit without reading its input (EPIPE); its exit code tells what happened.
+    child.stdin.on("error", () => {});
+    child.stdin.end(opts.input);
+  }
   const code = await new Promise<number>((resolve, reject) => {
     child.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" ? new KilnError(`${opts.what}: ${cmd} is not installed`, "run `kiln engine setup` (or ./hack/setup.sh)") : e),
