@@ -10,9 +10,6 @@ import { writeAtomic } from "../oci/store.ts";
 import { formatBytes, imageSizes, type PlatformSize } from "./sizes.ts";
 import type { CatalogState } from "./state.ts";
 
-/** Set on a store entry by a reproducibility check: "true" when a rebuild gave the same digest, else "false". */
-export const REPRODUCIBLE_ANNOTATION = "dev.kiln.reproducible";
-
 export type ImageAction = "built" | "up-to-date" | "would-build" | "skipped" | "failed" | "blocked";
 
 export interface ReportEntry {
@@ -26,7 +23,7 @@ export interface ReportEntry {
   durationMs?: number;
   /** Engine steps and how many came from the build cache (when the engine reported them). */
   steps?: { total: number; cached: number };
-  /** "verified" (a rebuild gave the same digest), "differs", or "not verified". */
+  /** From `kiln verify` of this very digest: "verified" (two clean builds gave it), "differs", or "not verified". */
   reproducible?: "verified" | "differs" | "not verified";
   platforms: PlatformSize[];
 }
@@ -45,11 +42,11 @@ export interface CatalogReport {
 export async function reportEntry(store: OciStore, state: CatalogState, entry: Omit<ReportEntry, "platforms" | "reproducible">): Promise<ReportEntry> {
   const stored = await store.resolve(entry.ref);
   if (!stored) return { ...entry, platforms: [] };
-  const verdict = stored.annotations[REPRODUCIBLE_ANNOTATION];
+  const verdict = await state.loadVerdict(stored.digest);
   return {
     ...entry,
     digest: stored.digest,
-    reproducible: verdict === "true" ? "verified" : verdict === "false" ? "differs" : "not verified",
+    reproducible: verdict === undefined ? "not verified" : verdict.reproducible ? "verified" : "differs",
     platforms: await imageSizes(store, state, stored.digest),
   };
 }

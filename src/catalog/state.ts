@@ -2,8 +2,9 @@
  * kiln's own bookkeeping beside the store (`<store>/../kiln-state/`):
  * input manifests, addressed by their hash (the value of the store entry's
  * `dev.kiln.inputs.sha256` annotation), so that a later `kiln status` can
- * tell which input changed; and measured layer sizes, addressed by layer
- * digest. Everything here can be deleted: it is only a record and a cache.
+ * tell which input changed; measured layer sizes, addressed by layer
+ * digest; and the verdicts of `kiln verify`, addressed by image digest.
+ * Everything here can be deleted: it is only a record and a cache.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -14,6 +15,14 @@ import { manifestHash } from "./inputs.ts";
 
 export function stateDirOf(storeDir: string): string {
   return path.join(path.dirname(path.resolve(storeDir)), "kiln-state");
+}
+
+/** What `kiln verify` found for one image digest: two clean builds gave it both times, or not. */
+export interface Verdict {
+  reproducible: boolean;
+  /** The catalog ref that was verified. */
+  ref: string;
+  verifiedAt: string;
 }
 
 export class CatalogState {
@@ -47,5 +56,28 @@ export class CatalogState {
     await fs.mkdir(path.dirname(file), { recursive: true });
     await writeAtomic(file, `${size}\n`);
     return size;
+  }
+
+  /** Records a verdict for an image digest (a later verdict for the same digest replaces it). */
+  async saveVerdict(digest: string, verdict: Verdict): Promise<void> {
+    const file = this.verdictFile(digest);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify(verdict) + "\n");
+  }
+
+  async loadVerdict(digest: string): Promise<Verdict | undefined> {
+    const text = await fs.readFile(this.verdictFile(digest), "utf8").catch(() => undefined);
+    if (!text) return undefined;
+    try {
+      const v = JSON.parse(text) as Verdict;
+      return typeof v.reproducible === "boolean" ? v : undefined;
+    } catch {
+      return undefined; // a damaged record is no verdict
+    }
+  }
+
+  private verdictFile(digest: string): string {
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`not an image digest: ${digest}`);
+    return path.join(this.dir, "verdicts", digest.replace(":", "-") + ".json");
   }
 }

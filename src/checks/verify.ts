@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { buildImage, type BuildResult } from "../build/build.ts";
+import { CatalogState } from "../catalog/state.ts";
 import { storeRefOf } from "../lock/resolve.ts";
 import { loadImage, type LoadedImage } from "../definition/catalog.ts";
 import type { Platform } from "../definition/schema.ts";
@@ -107,6 +108,7 @@ export async function verifyImage(refArg: string, opts: VerifyOptions): Promise<
       platforms,
       durationMs: Date.now() - started,
     };
+    await recordVerdict(CatalogState.forStore(storeDir(opts.settings)), result);
     if (!result.reproducible) {
       const [sa, sb] = [await OciStore.open(stores[0]!), await OciStore.open(stores[1]!)];
       const [ia, ib] = [sideOf(`${ref} (build 1)`, sa, await sa.require(a.digest)), sideOf(`${ref} (build 2)`, sb, await sb.require(b.digest))];
@@ -118,6 +120,15 @@ export async function verifyImage(refArg: string, opts: VerifyOptions): Promise<
   } finally {
     if (!opts.keep) for (const dir of stores) await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Keeps the verdict beside the local store, keyed by the digests the builds
+ * gave, so a catalog report can say "verified" for exactly those images.
+ */
+async function recordVerdict(state: CatalogState, r: VerifyResult): Promise<void> {
+  const verdict = { ref: r.ref, reproducible: r.reproducible, verifiedAt: new Date().toISOString() };
+  for (const digest of new Set([r.index.first, r.index.second])) await state.saveVerdict(digest, verdict);
 }
 
 /** Human lines: a verdict per platform and for the index, then the diff on a mismatch. */

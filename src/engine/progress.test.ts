@@ -179,6 +179,46 @@ describe("json and quiet", () => {
   });
 });
 
+describe("plain progress heartbeat", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("names the oldest running step after a minute of silence, and stops at the end", () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const out = new FakeStream();
+    const progress = createProgress("plain", out, { now: () => now });
+    progress.feed(JSON.stringify({ vertexes: [{ digest: "sha256:1", name: "[linux/arm64 2/2] RUN make", started: "2026-01-01T00:00:00Z" }] }));
+    now = 30_000;
+    progress.feed(JSON.stringify({ vertexes: [{ digest: "sha256:2", name: "[linux/amd64 2/2] RUN make", started: "2026-01-01T00:00:30Z" }] }));
+    now = 59_000;
+    vi.advanceTimersByTime(59_000);
+    expect(out.text).toBe(""); // under a minute of silence
+    now = 61_000;
+    vi.advanceTimersByTime(5_000);
+    expect(out.text).toBe("still running: [linux/arm64] #1 [2/2] RUN make 61.0s (+1 more)\n");
+    now = 100_000;
+    vi.advanceTimersByTime(5_000);
+    expect(out.chunks).toHaveLength(1); // the heartbeat itself counts as output
+    progress.done(true);
+    const end = out.chunks.length;
+    now = 500_000;
+    vi.advanceTimersByTime(400_000);
+    expect(out.chunks).toHaveLength(end);
+  });
+
+  it("stays silent while nothing runs", () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const out = new FakeStream();
+    createProgress("plain", out, { now: () => now, heartbeatMs: 1_000 });
+    now = 10_000;
+    vi.advanceTimersByTime(10_000);
+    expect(out.text).toBe("");
+  });
+});
+
 describe("tty progress", () => {
   afterEach(() => {
     vi.useRealTimers();

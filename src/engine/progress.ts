@@ -9,7 +9,7 @@
  * step's last log lines.
  */
 import { failureBlock } from "./progress/format.ts";
-import { PlainRenderer } from "./progress/plain.ts";
+import { type PlainOptions, PlainRenderer } from "./progress/plain.ts";
 import type { Output, Renderer } from "./progress/renderer.ts";
 import { BuildState } from "./progress/state.ts";
 import { JsonRecordSplitter } from "./progress/stream.ts";
@@ -42,7 +42,7 @@ const KEPT_TEXT_LINES = 20;
 export function createProgress(
   mode: ProgressMode,
   out: Output,
-  options: TtyOptions = {},
+  options: TtyOptions & PlainOptions = {},
 ): Progress {
   const state = new BuildState(options.now);
   const splitter = new JsonRecordSplitter();
@@ -97,8 +97,8 @@ function resolveMode(mode: ProgressMode, out: Output): ProgressMode {
   return out.isTTY && process.env.TERM !== "dumb" ? "tty" : "plain";
 }
 
-function rendererFor(mode: ProgressMode, state: BuildState, out: Output, options: TtyOptions): Renderer | undefined {
+function rendererFor(mode: ProgressMode, state: BuildState, out: Output, options: TtyOptions & PlainOptions): Renderer | undefined {
   if (mode === "tty") return new TtyRenderer(state, out, options);
-  if (mode === "plain") return new PlainRenderer(state, out);
+  if (mode === "plain") return new PlainRenderer(state, out, options);
   return undefined; // json writes records itself; quiet writes nothing
 }

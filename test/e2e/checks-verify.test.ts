@@ -50,6 +50,19 @@ describe("kiln verify", () => {
     expect(JSON.parse(ls).manifests.map((m: { annotations: Record<string, string> }) => m.annotations["org.opencontainers.image.ref.name"])).toEqual(["control:image"]);
   });
 
+  it("a later build of a verified image reports it verified; a build of a differing one reports it not verified", async () => {
+    const verdicts: Record<string, string> = {};
+    for (const image of ["child", "build-date"]) {
+      const file = path.join(dir, `report-${image}.json`);
+      const r = await kiln(["build", image, "--report", file, "--progress", "quiet"], env);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(await fs.readFile(file, "utf8")) as { images: { ref: string; reproducible: string }[] };
+      for (const i of report.images) verdicts[i.ref] = i.reproducible;
+    }
+    // build-date gives a new digest on every build: the verdicts of verify's two builds don't apply to it.
+    expect(verdicts).toEqual({ "child:image": "verified", "build-date:image": "not verified" });
+  });
+
   it("refuses an image whose parent is not built, in one line", async () => {
     const r = await kiln(["verify", "child"], { ...env, KILN_STORE: path.join(dir, "empty-store") });
     expect(r.code).toBe(1);

@@ -25,6 +25,18 @@ describe("layer sizes", () => {
     expect(measured).toBe(1);
   });
 
+  it("keeps verify verdicts by image digest, and treats a damaged record as no verdict", async () => {
+    const state = new CatalogState(await fs.mkdtemp(path.join(os.tmpdir(), "kiln-state-")));
+    const [a, b] = ["sha256:" + "a".repeat(64), "sha256:" + "c".repeat(64)];
+    expect(await state.loadVerdict(a)).toBeUndefined();
+    await state.saveVerdict(a, { ref: "x:image", reproducible: true, verifiedAt: "2026-01-01T00:00:00Z" });
+    expect(await state.loadVerdict(a)).toEqual({ ref: "x:image", reproducible: true, verifiedAt: "2026-01-01T00:00:00Z" });
+    await fs.mkdir(path.join(state.dir, "verdicts"), { recursive: true });
+    await fs.writeFile(path.join(state.dir, "verdicts", b.replace(":", "-") + ".json"), "{not json");
+    expect(await state.loadVerdict(b)).toBeUndefined();
+    await expect(state.saveVerdict("latest", { ref: "x:image", reproducible: true, verifiedAt: "" })).rejects.toThrow("not an image digest: latest");
+  });
+
   it("formats sizes in decimal units", () => {
     expect([formatBytes(999), formatBytes(1000), formatBytes(28_200_000), formatBytes(121_100_000)]).toEqual(["999 B", "1.0 kB", "28 MB", "121 MB"]);
   });
