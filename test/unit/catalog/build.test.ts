@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -9,6 +8,7 @@ import { OciStore } from "../../../src/oci/store.ts";
 import { settingsSchema, type Settings } from "../../../src/settings/schema.ts";
 import { writeCatalog } from "./fixture.ts";
 import { fakeBuild } from "./store-fixture.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 // The real build needs an engine; these tests drive the scheduling and staleness logic through `ctx.build`.
 vi.mock("../../../src/build/build.ts", () => ({ buildImage: () => Promise.reject(new Error("not in unit tests")) }));
@@ -47,7 +47,7 @@ beforeEach(async () => {
     app: { def: { category: "tooling", parents: { base: "base:runtime" } } },
     other: { def: { category: "experimental" } },
   });
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-store-"));
+  const tmp = await tempDir("kiln-store");
   settings = settingsSchema.parse({ store: path.join(tmp, "store") });
   failing = new Set();
 });

@@ -1,7 +1,7 @@
 /** Temporary catalogs for catalog tests: `images/<name>/image.ts` plus context files. */
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
+import { tempDir } from "../../support/temp-dir.ts";
 
 export interface FixtureImage {
   /** Definition fields besides `name` (category and description get defaults). */
@@ -11,7 +11,7 @@ export interface FixtureImage {
 }
 
 export async function writeCatalog(images: Record<string, FixtureImage>, root?: string): Promise<string> {
-  const dir = root ?? (await fs.mkdtemp(path.join(os.tmpdir(), "kiln-catalog-")));
+  const dir = root ?? (await tempDir("kiln-catalog"));
   for (const [name, img] of Object.entries(images)) {
     const imageDir = path.join(dir, "images", name);
     await fs.mkdir(imageDir, { recursive: true });

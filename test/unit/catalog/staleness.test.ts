@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { buildGraph, type CatalogGraph } from "../../../src/catalog/graph.ts";
@@ -10,6 +9,7 @@ import { OciStore } from "../../../src/oci/store.ts";
 import { settingsSchema } from "../../../src/settings/schema.ts";
 import { writeCatalog } from "./fixture.ts";
 import { fakeBuild } from "./store-fixture.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 // No engine in unit tests: a fixed one.
 vi.mock("../../../src/engine/detect.ts", () => ({
@@ -44,7 +44,7 @@ beforeEach(async () => {
     tool: { def: { parents: { app: "app" } } },
     other: {},
   });
-  const storeDir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "kiln-store-")), "store");
+  const storeDir = path.join(await tempDir("kiln-store"), "store");
   ctx = { store: await OciStore.open(storeDir), state: CatalogState.forStore(storeDir), settings: settingsSchema.parse({}), engine: "buildx 0.13.1" };
   await reload();
 });
@@ -94,7 +94,7 @@ describe("staleness", () => {
     const def = await fs.readFile(path.join(appDir, "image.ts"), "utf8");
     await fs.writeFile(path.join(appDir, "image.ts"), def.replace("the app image", "the app image, changed"));
     // A new definition file is a new module for the loader; reload the catalog from a copy.
-    const copy = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-catalog-"));
+    const copy = await tempDir("kiln-catalog");
     await fs.cp(root, copy, { recursive: true });
     root = copy;
     await reload();

@@ -1,12 +1,12 @@
 /** A stand-in for a build in unit tests: a tiny real OCI layout imported into a store. */
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { MEDIA_MANIFEST, type OciStore } from "../../../src/oci/store.ts";
 import { hashBytes } from "../../../src/util/cas.ts";
+import { tempDir } from "../../support/temp-dir.ts";
 
 export async function fakeBuild(store: OciStore, ref: string, salt = ""): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-layout-"));
+  const dir = await tempDir("kiln-layout");
   await fs.mkdir(path.join(dir, "blobs", "sha256"), { recursive: true });
   const put = async (data: string) => {
     const hex = hashBytes(data);
