@@ -3,17 +3,14 @@
  * user agent), trying each configured mirror in order. Offline settings
  * refuse every fetch and say what was missing.
  */
-import { execFile, spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { KilnError } from "../errors.ts";
 import type { Settings } from "../settings/schema.ts";
 import { type ContentStore, HashMismatchError } from "../util/cas.ts";
-
-const run = promisify(execFile);
+import { run } from "../util/run.ts";
 
 function curlArgs(settings: Settings): string[] {
   const args = ["-fsSL", "--retry", "2", "--connect-timeout", "15", "--max-time", "600"];
@@ -26,9 +23,15 @@ function refuseOffline(settings: Settings, what: string): void {
   if (settings.offline) throw new KilnError(`offline: ${what} is not in the cache`, "run once with network access (without --offline / KILN_OFFLINE) to fill the cache");
 }
 
+/** curl's own one-line reason (`curl: (22) The requested URL returned error: 404`). */
+async function curl(args: string[], what: string): Promise<Buffer> {
+  const r = await run("curl", args, { what, allowFailure: true });
+  if (r.code !== 0) throw new Error(r.stderr.trim().split("\n")[0] || `curl exited ${r.code}`);
+  return r.stdout;
+}
+
 function firstLine(e: unknown): string {
-  const err = e as { stderr?: string; message?: string };
-  return String(err.stderr || err.message || e).trim().split("\n")[0] ?? "";
+  return String((e as Error).message ?? e).trim().split("\n")[0] ?? "";
 }
 
 /** The bytes at `<mirror>/<rel>` from the first mirror that answers. */
@@ -38,8 +41,7 @@ export async function fetchBytes(mirrors: string[], rel: string, settings: Setti
   for (const mirror of mirrors) {
     const url = `${mirror.replace(/\/+$/, "")}/${rel}`;
     try {
-      const { stdout } = await run("curl", [...curlArgs(settings), url], { encoding: "buffer", maxBuffer: 512 * 1024 * 1024 });
-      return { mirror, data: stdout };
+      return { mirror, data: await curl([...curlArgs(settings), url], `fetch ${what}`) };
     } catch (e) {
       failures.push(`${url}: ${firstLine(e)}`);
     }
@@ -60,7 +62,7 @@ export async function fetchIntoStore(store: ContentStore, mirrors: string[], rel
       const url = `${mirror.replace(/\/+$/, "")}/${rel}`;
       const tmp = path.join(dir, "download");
       try {
-        await curlToFile(url, tmp, settings);
+        await curl([...curlArgs(settings), "-o", tmp, url], `fetch ${what}`);
         return (await store.put(createReadStream(tmp), "sha256", sha256, what)).path;
       } catch (e) {
         if (e instanceof HashMismatchError) failures.push(`${url}: sha256 ${e.actual}, expected ${e.expected}`);
@@ -75,12 +77,3 @@ export async function fetchIntoStore(store: ContentStore, mirrors: string[], rel
   throw new KilnError(`cannot fetch ${what}: ${failures.join("; ")}`, "check the apt mirror settings and the network");
 }
 
-function curlToFile(url: string, dest: string, settings: Settings): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("curl", [...curlArgs(settings), "-o", dest, url], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(Object.assign(new Error(`curl exited ${code}`), { stderr }))));
-  });
-}
