@@ -50,7 +50,7 @@ describe("kiln verify", () => {
     expect(JSON.parse(ls).manifests.map((m: { annotations: Record<string, string> }) => m.annotations["org.opencontainers.image.ref.name"])).toEqual(["control:image"]);
   });
 
-  it("a later build of a verified image reports it verified; a build of a differing one reports it not verified", async () => {
+  it("a later build reports the verdict of the digest it gives: verified for child, differs for build-date", async () => {
     const verdicts: Record<string, string> = {};
     for (const image of ["child", "build-date"]) {
       const file = path.join(dir, `report-${image}.json`);
@@ -59,8 +59,9 @@ describe("kiln verify", () => {
       const report = JSON.parse(await fs.readFile(file, "utf8")) as { images: { ref: string; reproducible: string }[] };
       for (const i of report.images) verdicts[i.ref] = i.reproducible;
     }
-    // build-date gives a new digest on every build: the verdicts of verify's two builds don't apply to it.
-    expect(verdicts).toEqual({ "child:image": "verified", "build-date:image": "not verified" });
+    // build-date's layers come from the engine cache that verify's builds filled: its digest is one
+    // of the two that verify caught differing.
+    expect(verdicts).toEqual({ "child:image": "verified", "build-date:image": "differs" });
   });
 
   it("refuses an image whose parent is not built, in one line", async () => {
