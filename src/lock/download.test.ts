@@ -102,6 +102,8 @@ describe("fetching into the content cache", () => {
     const r = await exited(child([cache, server.url("/big.bin"), hex]));
     expect(r.out.trim()).toBe(hex);
     expect(await new ContentStore(cache).getVerified("sha256", hex)).toBe(path.join(cache, "sha256", hex));
+    // The next writer removed the killed one's temporary file.
+    expect(await entries(path.join(cache, "sha256"))).toEqual([hex]);
   });
 });
 

@@ -2,7 +2,8 @@
  * A content-addressed file cache: `<root>/sha256/<hex>` (or sha512).
  * Writers stream into a private temporary file in the same folder, check the
  * hash, then rename: a partial or wrong download never becomes an entry, and
- * concurrent writers of the same content cannot corrupt each other.
+ * concurrent writers of the same content cannot corrupt each other. The
+ * temporary file of a writer that was killed is removed by the next writer.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -24,6 +25,8 @@ export class HashMismatchError extends Error {
 }
 
 export class ContentStore {
+  private readonly swept = new Set<string>();
+
   constructor(readonly root: string) {}
 
   pathOf(algorithm: HashAlgorithm, hex: string): string {
@@ -55,6 +58,10 @@ export class ContentStore {
   async put(source: Readable, algorithm: HashAlgorithm, expectedHex: string | undefined, what: string): Promise<{ path: string; hex: string; size: number }> {
     const dir = path.join(this.root, algorithm);
     await fs.mkdir(dir, { recursive: true });
+    if (!this.swept.has(dir)) {
+      this.swept.add(dir);
+      await removeOrphans(dir);
+    }
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
     const hash = createHash(algorithm);
     let size = 0;
@@ -75,6 +82,23 @@ export class ContentStore {
     } finally {
       await fs.rm(tmp, { force: true });
     }
+  }
+}
+
+/** Removes `.tmp-<pid>-*` files whose writing process is gone (killed mid-download). */
+async function removeOrphans(dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir)) {
+    const pid = /^\.tmp-(\d+)-/.exec(name)?.[1];
+    if (pid && !isAlive(Number(pid))) await fs.rm(path.join(dir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
   }
 }
 
