@@ -7,14 +7,16 @@ import { pack } from "tar-stream";
 
 export async function streamLayoutArchive(layout: string, dest: NodeJS.WritableStream): Promise<void> {
   const archive = pack();
-  const writing = pipeline(archive, dest);
-  for (const rel of await listFiles(layout)) {
-    const file = path.join(layout, rel);
-    const { size } = await fs.stat(file);
-    await pipeline(createReadStream(file), archive.entry({ name: rel, size, mode: 0o644, mtime: new Date(0) }));
-  }
-  archive.finalize();
-  await writing;
+  const adding = async () => {
+    for (const rel of await listFiles(layout)) {
+      const file = path.join(layout, rel);
+      const { size } = await fs.stat(file);
+      await pipeline(createReadStream(file), archive.entry({ name: rel, size, mode: 0o644, mtime: new Date(0) }));
+    }
+    archive.finalize();
+  };
+  // Both at once: a reader that goes away early fails the whole at once, never as an unhandled rejection.
+  await Promise.all([pipeline(archive, dest), adding()]);
 }
 
 async function listFiles(dir: string, prefix = ""): Promise<string[]> {

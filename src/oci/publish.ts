@@ -102,9 +102,13 @@ async function streamInto(cmd: string, args: string[], layout: string): Promise<
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout.resume();
   const exited = new Promise<number>((resolve, reject) => {
-    child.on("error", reject);
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "ENOENT" ? new KilnError(`loading into the engine: ${cmd} is not installed`, "run `kiln engine setup` (or ./hack/setup.sh)") : e),
+    );
     child.on("close", (code) => resolve(code ?? 1));
   });
+  // Settled while the archive is still streaming when the loader cannot start: handled below, not unhandled.
+  exited.catch(() => undefined);
   await streamLayoutArchive(layout, child.stdin).catch(() => undefined);
   const code = await exited;
   if (code !== 0) throw new KilnError(`loading into the engine failed (${cmd}): ${stderr.trim().split("\n").pop()}`, "check `kiln engine status`");
