@@ -26,7 +26,7 @@ describe("streamLayoutArchive", () => {
       stream.resume();
       stream.on("end", next);
     });
-    const done = new Promise((resolve) => extract.on("finish", resolve));
+    const done = new Promise<void>((resolve) => extract.on("finish", () => resolve()));
     out.pipe(extract);
     await streamLayoutArchive(await layout(), out);
     await done;
