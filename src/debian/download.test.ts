@@ -35,7 +35,7 @@ describe("mirror downloads", () => {
   });
 
   it("stores only bytes with the expected hash", async () => {
-    const store = new ContentStore(await tempDir("kiln-cas"));
+    const store = new ContentStore(await tempDir("kiln-cas-"));
     const file = await fetchIntoStore(store, [dead, mirror], "ok", SHA, settings, "the index");
     expect(await fs.readFile(file, "utf8")).toBe(BODY);
     await expect(fetchIntoStore(store, [mirror], "ok", "0".repeat(64), settings, "the index")).rejects.toThrow(`cannot fetch the index: ${mirror}/ok: sha256 ${SHA}, expected ${"0".repeat(64)}`);

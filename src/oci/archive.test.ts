@@ -8,7 +8,7 @@ import { tempDir } from "../../test/support/temp-dir.ts";
 import { streamLayoutArchive } from "./archive.ts";
 
 async function layout(): Promise<string> {
-  const dir = await tempDir("kiln-archive");
+  const dir = await tempDir("kiln-archive-");
   await fs.mkdir(path.join(dir, "blobs", "sha256"), { recursive: true });
   await fs.writeFile(path.join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
   await fs.writeFile(path.join(dir, "index.json"), "{}");

@@ -3,12 +3,10 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
+import { tempDir } from "./temp-dir.ts";
 
-export async function tempDir(prefix = "kiln-lock-"): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
-}
+export { tempDir };
 
 /** A git repository with one commit per call of `commit`, tags movable with `tag`. */
 export class LocalRepo {

@@ -13,8 +13,9 @@ afterAll(async () => {
   await Promise.all(made.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
 });
 
-export async function tempDir(prefix: string): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
+/** A fresh folder under the temp dir, named `<prefix>XXXXXX` as mkdtemp does. */
+export async function tempDir(prefix = "kiln-test-"): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   made.push(dir);
   return dir;
 }

@@ -47,7 +47,7 @@ beforeEach(async () => {
     app: { def: { category: "tooling", parents: { base: "base:runtime" } } },
     other: { def: { category: "experimental" } },
   });
-  const tmp = await tempDir("kiln-store");
+  const tmp = await tempDir("kiln-store-");
   settings = settingsSchema.parse({ store: path.join(tmp, "store") });
   failing = new Set();
 });

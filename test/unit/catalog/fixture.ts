@@ -11,7 +11,7 @@ export interface FixtureImage {
 }
 
 export async function writeCatalog(images: Record<string, FixtureImage>, root?: string): Promise<string> {
-  const dir = root ?? (await tempDir("kiln-catalog"));
+  const dir = root ?? (await tempDir("kiln-catalog-"));
   for (const [name, img] of Object.entries(images)) {
     const imageDir = path.join(dir, "images", name);
     await fs.mkdir(imageDir, { recursive: true });

@@ -8,7 +8,7 @@ import { tempDir } from "../../support/temp-dir.ts";
 
 describe("layer sizes", () => {
   it("counts the bytes of a gzip layer after decompression, and of a plain tar as is", async () => {
-    const dir = await tempDir("kiln-sizes");
+    const dir = await tempDir("kiln-sizes-");
     const raw = Buffer.alloc(300_000, "a");
     await fs.writeFile(path.join(dir, "gz"), gzipSync(raw));
     await fs.writeFile(path.join(dir, "tar"), raw);
@@ -17,7 +17,7 @@ describe("layer sizes", () => {
   });
 
   it("measures a layer once and then answers from the state", async () => {
-    const state = new CatalogState(await tempDir("kiln-state"));
+    const state = new CatalogState(await tempDir("kiln-state-"));
     let measured = 0;
     const measure = async () => (measured++, 1234);
     expect(await state.layerSize("sha256:" + "b".repeat(64), measure)).toBe(1234);
@@ -26,7 +26,7 @@ describe("layer sizes", () => {
   });
 
   it("keeps verify verdicts by image digest, and treats a damaged record as no verdict", async () => {
-    const state = new CatalogState(await tempDir("kiln-state"));
+    const state = new CatalogState(await tempDir("kiln-state-"));
     const [a, b] = ["sha256:" + "a".repeat(64), "sha256:" + "c".repeat(64)];
     expect(await state.loadVerdict(a)).toBeUndefined();
     await state.saveVerdict(a, { ref: "x:image", reproducible: true, verifiedAt: "2026-01-01T00:00:00Z" });

@@ -44,7 +44,7 @@ beforeEach(async () => {
     tool: { def: { parents: { app: "app" } } },
     other: {},
   });
-  const storeDir = path.join(await tempDir("kiln-store"), "store");
+  const storeDir = path.join(await tempDir("kiln-store-"), "store");
   ctx = { store: await OciStore.open(storeDir), state: CatalogState.forStore(storeDir), settings: settingsSchema.parse({}), engine: "buildx 0.13.1" };
   await reload();
 });
@@ -94,7 +94,7 @@ describe("staleness", () => {
     const def = await fs.readFile(path.join(appDir, "image.ts"), "utf8");
     await fs.writeFile(path.join(appDir, "image.ts"), def.replace("the app image", "the app image, changed"));
     // A new definition file is a new module for the loader; reload the catalog from a copy.
-    const copy = await tempDir("kiln-catalog");
+    const copy = await tempDir("kiln-catalog-");
     await fs.cp(root, copy, { recursive: true });
     root = copy;
     await reload();

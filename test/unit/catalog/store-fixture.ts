@@ -6,7 +6,7 @@ import { hashBytes } from "../../../src/util/cas.ts";
 import { tempDir } from "../../support/temp-dir.ts";
 
 export async function fakeBuild(store: OciStore, ref: string, salt = ""): Promise<string> {
-  const dir = await tempDir("kiln-layout");
+  const dir = await tempDir("kiln-layout-");
   await fs.mkdir(path.join(dir, "blobs", "sha256"), { recursive: true });
   const put = async (data: string) => {
     const hex = hashBytes(data);
