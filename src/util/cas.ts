@@ -24,9 +24,10 @@ export class HashMismatchError extends Error {
   }
 }
 
-export class ContentStore {
-  private readonly swept = new Set<string>();
+/** Folders already swept of orphaned temporary files by this process: once is enough. */
+const swept = new Set<string>();
 
+export class ContentStore {
   constructor(readonly root: string) {}
 
   pathOf(algorithm: HashAlgorithm, hex: string): string {
@@ -58,8 +59,8 @@ export class ContentStore {
   async put(source: Readable, algorithm: HashAlgorithm, expectedHex: string | undefined, what: string): Promise<{ path: string; hex: string; size: number }> {
     const dir = path.join(this.root, algorithm);
     await fs.mkdir(dir, { recursive: true });
-    if (!this.swept.has(dir)) {
-      this.swept.add(dir);
+    if (!swept.has(dir)) {
+      swept.add(dir);
       await removeOrphans(dir);
     }
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
