@@ -10,7 +10,7 @@ import path from "node:path";
 import { KilnError } from "../errors.ts";
 import type { Settings } from "../settings/schema.ts";
 import { hashBytes } from "../util/cas.ts";
-import { run } from "../util/run.ts";
+import { run, startFailure } from "../util/run.ts";
 import { streamLayoutArchive } from "./archive.ts";
 import type { OciStore } from "./store.ts";
 
@@ -102,9 +102,7 @@ async function streamInto(cmd: string, args: string[], layout: string): Promise<
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout.resume();
   const exited = new Promise<number>((resolve, reject) => {
-    child.on("error", (e: NodeJS.ErrnoException) =>
-      reject(e.code === "ENOENT" ? new KilnError(`loading into the engine: ${cmd} is not installed`, "run `kiln engine setup` (or ./hack/setup.sh)") : e),
-    );
+    child.on("error", (e: NodeJS.ErrnoException) => reject(startFailure(e, cmd, "loading into the engine")));
     child.on("close", (code) => resolve(code ?? 1));
   });
   // Settled while the archive is still streaming when the loader cannot start: handled below, not unhandled.

@@ -19,6 +19,11 @@ export interface RunOptions {
   allowFailure?: boolean;
 }
 
+/** Why a program could not start, as the user should read it: a missing program says how to get it. */
+export function startFailure(e: NodeJS.ErrnoException, cmd: string, what: string): Error {
+  return e.code === "ENOENT" ? new KilnError(`${what}: ${cmd} is not installed`, "run `kiln engine setup` (or ./hack/setup.sh)") : e;
+}
+
 export async function run(cmd: string, args: string[], opts: RunOptions): Promise<RunResult> {
   // stdin is a pipe only when there is something to feed; otherwise the child gets /dev/null.
   const stdin = opts.input === undefined ? "ignore" : "pipe";
@@ -33,9 +38,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions): Promis
     child.stdin.end(opts.input);
   }
   const code = await new Promise<number>((resolve, reject) => {
-    child.on("error", (e: NodeJS.ErrnoException) =>
-      reject(e.code === "ENOENT" ? new KilnError(`${opts.what}: ${cmd} is not installed`, "run `kiln engine setup` (or ./hack/setup.sh)") : e),
-    );
+    child.on("error", (e: NodeJS.ErrnoException) => reject(startFailure(e, cmd, opts.what)));
     child.on("close", (c) => resolve(c ?? 1));
   });
   const result = { stdout: Buffer.concat(out), stderr, code };
