@@ -5,11 +5,11 @@
  * repository, without git, or before the first commit, the git fields are
  * simply absent: no labels, no failure.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { KilnError } from "../errors.ts";
 import type { ImageDefinition } from "../definition/schema.ts";
+import { run } from "../util/run.ts";
 
 export interface GitMetadata {
   /** Committer date of the last commit touching the image folder, RFC 3339 UTC (`2025-01-02T03:04:05Z`). */
@@ -27,12 +27,11 @@ export interface GitMetadata {
 }
 
 /** Runs git; undefined when git is missing or the command fails. */
-function git(cwd: string, args: string[]): Promise<string | undefined> {
+async function git(cwd: string, args: string[]): Promise<string | undefined> {
   // No optional locks: a status must not take the index lock others may be using.
   const env = { ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" };
-  return new Promise((resolve) => {
-    execFile("git", args, { cwd, env, maxBuffer: 16 << 20 }, (err, stdout) => resolve(err ? undefined : stdout.trim()));
-  });
+  const r = await run("git", args, { what: `git ${args[0]}`, cwd, env, allowFailure: true }).catch(() => undefined);
+  return r?.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
 }
 
 /**
