@@ -108,7 +108,7 @@ export async function verifyImage(refArg: string, opts: VerifyOptions): Promise<
       platforms,
       durationMs: Date.now() - started,
     };
-    await recordVerdict(CatalogState.forStore(storeDir(opts.settings)), result);
+    await recordVerdict(CatalogState.forStore(local.dir), result);
     if (!result.reproducible) {
       const [sa, sb] = [await OciStore.open(stores[0]!), await OciStore.open(stores[1]!)];
       const [ia, ib] = [sideOf(`${ref} (build 1)`, sa, await sa.require(a.digest)), sideOf(`${ref} (build 2)`, sb, await sb.require(b.digest))];

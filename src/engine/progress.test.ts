@@ -23,6 +23,10 @@ class FakeStream {
   }
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 function replay(progress: Progress, lines: string[], ok: boolean): void {
   for (const line of lines) progress.feed(line);
   progress.done(ok);
@@ -180,10 +184,6 @@ describe("json and quiet", () => {
 });
 
 describe("plain progress heartbeat", () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it("names the oldest running step after a minute of silence, and stops at the end", () => {
     vi.useFakeTimers();
     let now = 0;
@@ -220,10 +220,6 @@ describe("plain progress heartbeat", () => {
 });
 
 describe("tty progress", () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it("redraws a per-platform view in place, throttled, and ends with a summary", () => {
     vi.useFakeTimers();
     let now = 1_000_000;
