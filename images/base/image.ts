@@ -18,8 +18,8 @@ const toolchain = [
 /** The auditor: readelf, and the other architecture's C library to run foreign programs under qemu. */
 const auditor = ["binutils", "libc6:amd64", "libc6:arm64", "libgcc-s1:amd64", "libgcc-s1:arm64"];
 
-/** Architecture-independent packages the runtime takes files from (the rest comes from the debian image). */
-const runtimeFiles = ["netbase", "ca-certificates"];
+/** What the runtime is made of (context/runtime/assemble unpacks exactly these with deb-install). */
+const runtimeFiles = ["base-files", "libc6", "libgcc-s1", "gcc-12-base", "bash", "libtinfo6", "tzdata", "netbase", "ca-certificates"];
 
 export default defineImage({
   name: "base",

@@ -2,8 +2,9 @@
  * Resolution of a package list (plus hard dependencies, no recommends) with
  * apt itself, run against a local copy of the verified InRelease and Packages
  * files: apt checks the signature and hashes again, and no network is used.
- * The status is empty, so the set is closed on its own (it also holds what a
- * base image already has; apt installs nothing twice).
+ * The status holds what the image starts from (the parent's package manifest,
+ * see installed.ts), so the result is exactly what must be added on top; with
+ * an empty status the set is closed on its own.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
@@ -13,6 +14,7 @@ import { KilnError } from "../errors.ts";
 import type { Settings } from "../settings/schema.ts";
 import type { ContentStore } from "../util/cas.ts";
 import { fetchPackagesFile, type VerifiedSuite } from "./indices.ts";
+import { statusFileFor } from "./installed.ts";
 import type { InstalledPackage } from "./minbase.ts";
 import { DEBIAN_KEYRING } from "./release.ts";
 
@@ -33,6 +35,8 @@ export async function resolvePackageSet(
   suites: VerifiedSuite[],
   arch: string,
   request: { packages: string[]; foreignArchitectures: string[] },
+  /** Packages the image already holds (for this architecture). */
+  installed: readonly InstalledPackage[],
   store: ContentStore,
   settings: Settings,
   workDir: string,
@@ -56,7 +60,7 @@ export async function resolvePackageSet(
     await fs.mkdir(path.join(root, d), { recursive: true });
   }
   await fs.writeFile(path.join(root, "etc/apt/sources.list"), sources.join("\n") + "\n");
-  await fs.writeFile(path.join(root, "var/lib/dpkg/status"), "");
+  await fs.writeFile(path.join(root, "var/lib/dpkg/status"), statusFileFor(installed));
   const config = [
     `Dir "${root}/";`,
     `Dir::State::status "${root}/var/lib/dpkg/status";`,

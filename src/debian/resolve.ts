@@ -21,6 +21,8 @@ export interface DebianRequest {
   set: "minbase" | "packages";
   packages: string[];
   foreignArchitectures: string[];
+  /** The parent (a key of the definition's parents) whose packages are not locked again. */
+  onTopOf?: string;
 }
 
 export interface ResolveOptions {
@@ -28,6 +30,8 @@ export interface ResolveOptions {
   log?: (line: string) => void;
   /** gpg keyring the InRelease files must be signed with. */
   keyring?: string;
+  /** Per Debian architecture, what the image starts from (the `onTopOf` parent's manifest). */
+  installed?: Record<string, readonly InstalledPackage[]>;
 }
 
 export function debStore(cacheDir: string): ContentStore {
@@ -60,14 +64,16 @@ export async function resolveDebian(request: DebianRequest, architectures: strin
         await keepVerifiedDebs(result.debsDir, packages[arch]!, store);
       } else {
         log(`debian: resolving ${request.packages.join(" ")} for ${arch} (apt)`);
-        installed = await resolvePackageSet(suites, arch, request, store, settings, work);
+        const base = options.installed?.[arch] ?? [];
+        if (request.onTopOf && !base.length) throw new KilnError(`no package manifest of ${request.onTopOf} for ${arch}`, `build ${request.onTopOf} for ${arch} first`);
+        installed = await resolvePackageSet(suites, arch, request, base, store, settings, work);
         packages[arch] = lockedFrom(installed, table, arch);
       }
     }
     return {
       suite: request.suite,
       snapshot: snapshotOf(suites),
-      request: { set: request.set, packages: [...request.packages], foreignArchitectures: [...request.foreignArchitectures] },
+      request: { set: request.set, packages: [...request.packages], foreignArchitectures: [...request.foreignArchitectures], onTopOf: request.onTopOf },
       packages,
     };
   } finally {

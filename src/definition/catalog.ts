@@ -86,13 +86,21 @@ export async function loadDefinitionFile(file: string, expectedName?: string): P
   if (def.defaultTarget && !(def.defaultTarget in def.targets)) {
     throw new KilnError(`${rel}: defaultTarget: "${def.defaultTarget}" is not one of the targets (${Object.keys(def.targets).join(", ")})`);
   }
+  const onTopOf = def.inputs.debian?.onTopOf;
+  if (onTopOf && !(onTopOf in def.parents)) {
+    throw new KilnError(`${rel}: inputs.debian.onTopOf: "${onTopOf}" is not one of the parents (${Object.keys(def.parents).join(", ") || "none"})`, `name a key of parents, e.g. parents: { "${onTopOf}": "base:runtime" }`);
+  }
+  if (onTopOf && def.inputs.debian?.set === "minbase") throw new KilnError(`${rel}: inputs.debian.onTopOf does not apply to set: "minbase"`, "a minbase rootfs starts from nothing");
   return { name: def.name, dir, file, def };
 }
 
 /** One line: the field path, what is wrong, and what is allowed. */
 export function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.length ? issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p))).join("") : "(definition)";
+  const field = issue.path.length ? issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : !/^[A-Za-z_$][\w$-]*$/.test(String(p)) ? `[${JSON.stringify(String(p))}]` : i ? `.${String(p)}` : String(p))).join("") : "(definition)";
   switch (issue.code) {
+    case "invalid_key":
+      // A record key that its own schema refused: say why, not just "invalid key".
+      return `${field}: key ${issue.issues[0] ? describeIssue(issue.issues[0]).replace(/^\(definition\): /, "") : "is invalid"}`;
     case "unrecognized_keys":
       return `${field === "(definition)" ? "" : field + ": "}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}${allowedKeysHint(issue.path)}`;
     case "invalid_value":

@@ -94,6 +94,12 @@ const inputs = z.strictObject({
       packages: z.array(z.string()).default([]),
       /** Architectures to install for besides the target one (cross toolchains). */
       foreignArchitectures: z.array(z.string()).default([]),
+      /**
+       * A parent (a key of `parents`, e.g. "base-runtime") whose packages, as its
+       * deb-install manifests list them, count as installed: the lock then holds only
+       * the closure the image adds on top, which `deb-install /dist` unpacks.
+       */
+      onTopOf: z.string().optional(),
     })
     .optional(),
   git: z

@@ -34,7 +34,7 @@ export async function checkLock(image: LoadedImage, lock: Lock | undefined, opts
     const l = lock.debian;
     const wanted = { set: deb.set, packages: [...deb.packages].sort(), foreign: [...deb.foreignArchitectures].sort() };
     if (l.suite !== deb.suite) add("debian", "packages", "stale", `Debian suite ${deb.suite} declared, ${l.suite} locked`);
-    if (l.request.set !== wanted.set || !sameList([...l.request.packages].sort(), wanted.packages) || !sameList([...l.request.foreignArchitectures].sort(), wanted.foreign)) {
+    if (l.request.set !== wanted.set || l.request.onTopOf !== deb.onTopOf || !sameList([...l.request.packages].sort(), wanted.packages) || !sameList([...l.request.foreignArchitectures].sort(), wanted.foreign)) {
       add("debian", "packages", "stale", "the Debian package request changed since the lock was made");
     }
     const missing = debianArchitectures(imagePlatforms(def)).filter((a) => !l.packages[a]?.length);

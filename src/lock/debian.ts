@@ -4,12 +4,15 @@
  */
 import type { LoadedImage } from "../definition/catalog.ts";
 import { prepareDebianContexts, type DebianContextRequest } from "../debian/contexts.ts";
+import { installedInImage } from "../debian/installed.ts";
+import { debianArch, type InstalledPackage } from "../debian/minbase.ts";
 import { resolveDebian } from "../debian/resolve.ts";
+import { OciStore } from "../oci/store.ts";
 import { KilnError } from "../errors.ts";
-import { cacheDir } from "../paths.ts";
+import { cacheDir, storeDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
 import { debianArchitectures, imagePlatforms } from "./declared.ts";
-import { stableStringify, type DebianLock } from "./schema.ts";
+import { type DebianLock, type Lock, type ParentLock, stableStringify } from "./schema.ts";
 
 /**
  * Mirrors that serve the archive as it was at `snapshot` (snapshot.debian.org);
@@ -27,14 +30,29 @@ export function settingsAtSnapshot(settings: Settings, snapshot?: string): Setti
  * previous lock is kept, snapshot included: a newer Release file alone does
  * not change what goes into the image, so it must not change the lock either.
  */
-export async function resolveDebianInput(image: LoadedImage, settings: Settings, opts: { snapshot?: string; previous?: DebianLock }): Promise<DebianLock> {
+export async function resolveDebianInput(image: LoadedImage, settings: Settings, opts: { snapshot?: string; previous?: DebianLock; parents?: Lock["parents"] }): Promise<DebianLock> {
   const request = image.def.inputs.debian;
   if (!request) throw new KilnError(`${image.name} declares no Debian packages`);
   if (settings.offline) throw new KilnError(`offline: cannot resolve the Debian packages of ${image.name}`, "resolving needs the signed indices from the mirror; run without --offline");
-  const resolved = await resolveDebian(request, debianArchitectures(imagePlatforms(image.def)), settingsAtSnapshot(settings, opts.snapshot), cacheDir(settings));
+  const platforms = imagePlatforms(image.def);
+  const installed = request.onTopOf ? await parentPackages(image, request.onTopOf, opts.parents?.[request.onTopOf], platforms, settings) : undefined;
+  const resolved = await resolveDebian(request, debianArchitectures(platforms), settingsAtSnapshot(settings, opts.snapshot), cacheDir(settings), { installed });
   const old = opts.previous;
   const sameWorld = old && !opts.snapshot && stableStringify({ ...old, snapshot: "" }) === stableStringify({ ...resolved, snapshot: "" });
   return sameWorld ? old : resolved;
+}
+
+/** Per Debian architecture, the packages the locked parent image holds (read from the store by digest). */
+async function parentPackages(image: LoadedImage, parent: string, pin: ParentLock | undefined, platforms: readonly string[], settings: Settings): Promise<Record<string, InstalledPackage[]>> {
+  if (!pin) throw new KilnError(`${image.name}: inputs.debian.onTopOf names ${parent}, which is not pinned`, `run \`kiln lock ${image.name}\``);
+  const store = await OciStore.open(storeDir(settings));
+  const out: Record<string, InstalledPackage[]> = {};
+  for (const platform of platforms) {
+    const digest = pin.manifests[platform];
+    if (!digest || !(await store.hasBlob(digest))) throw new KilnError(`${image.name}: parent ${parent} (${pin.ref}) for ${platform} is not in the local store at ${pin.index}`, `build it first: kiln build ${pin.ref}`);
+    out[debianArch(platform)] = await installedInImage(store, digest, `parent ${parent} (${pin.ref}, ${platform})`);
+  }
+  return out;
 }
 
 /** The Debian contexts (a rootfs context, or flat repositories as `debs`); the Debian room verifies every .deb. */

@@ -55,7 +55,11 @@ async function updateLock(image: LoadedImage, settings: Settings, previous: Lock
   let debian = prune("debian") ? undefined : previous?.debian;
   if (def.inputs.debian) {
     const old = previous?.debian;
-    debian = old && !needs("debian", "packages") ? old : await resolveDebianInput(image, settings, { snapshot: opts.snapshot, previous: old });
+    // Resolved on top of a parent: a new parent may hold other packages, so the closure is taken again.
+    const onTopOf = def.inputs.debian.onTopOf;
+    const parentMoved = !!onTopOf && previous?.parents?.[onTopOf]?.index !== parents[onTopOf]?.index;
+    const keep = old && !needs("debian", "packages") && !parentMoved;
+    debian = keep ? old : await resolveDebianInput(image, settings, { snapshot: opts.snapshot, previous: old, parents });
   }
 
   return { lockVersion: 1, image: image.name, debian, git: nonEmpty(git), downloads: nonEmpty(downloads), parents: nonEmpty(parents) };

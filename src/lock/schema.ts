@@ -25,8 +25,14 @@ export const debianLockSchema = z.strictObject({
   suite: z.string(),
   snapshot: snapshotTimestamp,
   /** What was requested (minbase or a package list): used by `lock --check`. */
-  request: z.strictObject({ set: z.enum(["minbase", "packages"]), packages: z.array(z.string()), foreignArchitectures: z.array(z.string()) }),
-  /** Per Debian architecture of the target platform, the full installed set. */
+  request: z.strictObject({
+    set: z.enum(["minbase", "packages"]),
+    packages: z.array(z.string()),
+    foreignArchitectures: z.array(z.string()),
+    /** The parent whose packages (its deb-install manifests) were taken as installed. */
+    onTopOf: z.string().optional(),
+  }),
+  /** Per Debian architecture of the target platform, what the image installs (on top of `request.onTopOf` when set). */
   packages: z.record(z.string(), z.array(lockedDebSchema)),
 });
 

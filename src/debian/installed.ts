@@ -1,0 +1,44 @@
+/**
+ * What a parent image already holds, from the manifests `deb-install` writes
+ * into every image it assembles (`usr/share/kiln/packages/*.tsv`). A child's
+ * lock resolves its packages on top of that set, so it pins only what the
+ * parent lacks; apt sees the set as installed through a dpkg status file.
+ */
+import { KilnError } from "../errors.ts";
+import { readLayer, squash } from "../oci/layers.ts";
+import type { OciManifest, OciStore } from "../oci/store.ts";
+import type { InstalledPackage } from "./minbase.ts";
+
+export const MANIFEST_DIR = "usr/share/kiln/packages";
+
+/** One manifest: `name<TAB>version<TAB>architecture<TAB>sha256` lines, `#` comments. */
+export function parsePackageManifest(text: string, source: string): InstalledPackage[] {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+    .map((line, i) => {
+      const [name, version, architecture] = line.split("\t");
+      if (!name || !version || !architecture) throw new KilnError(`${source}: line ${i + 1} is not "name<TAB>version<TAB>architecture<TAB>sha256"`, "rebuild the parent image");
+      return { name, version, architecture };
+    });
+}
+
+/** The packages every manifest of one platform's image lists, sorted by name. */
+export async function installedInImage(store: OciStore, manifestDigest: string, what: string): Promise<InstalledPackage[]> {
+  const manifest = await store.readJson<OciManifest>(manifestDigest);
+  const layers = [];
+  for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType));
+  const found: InstalledPackage[] = [];
+  for (const [p, entry] of squash(layers)) {
+    if (entry.type !== "file" || !p.startsWith(`${MANIFEST_DIR}/`) || !p.endsWith(".tsv")) continue;
+    if (!entry.content) throw new KilnError(`${what}: ${p} is too large to be a package manifest`);
+    found.push(...parsePackageManifest(entry.content.toString("utf8"), `${what} ${p}`));
+  }
+  if (!found.length) throw new KilnError(`${what} holds no package manifest (${MANIFEST_DIR}/*.tsv)`, "assemble it with deb-install, or drop inputs.debian.onTopOf");
+  return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A dpkg status file that shows `packages` installed, without their relations (they are the parent's business). */
+export function statusFileFor(packages: readonly InstalledPackage[]): string {
+  return packages.map((p) => `Package: ${p.name}\nStatus: install ok installed\nVersion: ${p.version}\nArchitecture: ${p.architecture}\n`).join("\n");
+}
