@@ -31,6 +31,7 @@ beforeAll(async () => {
   await writeImage("wrongtype", `{ name: "wrongtype", category: "base", description: 42 } as any`);
   await writeImage("nested", `{ name: "nested", category: "base", description: "x", runtime: { usr: "1" } } as any`);
   await writeImage("misnamed", `{ name: "other", category: "base", description: "x" }`);
+  await writeImage("ontop", `{ name: "ontop", category: "base", description: "x", parents: { base: "base:runtime" }, inputs: { debian: { packages: ["curl"], onTopOf: "runtime" } } }`);
 });
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
@@ -48,6 +49,12 @@ describe("definitions", () => {
     expect(await loadError("nested")).toMatch(/runtime: unknown key "usr"; allowed: user, ports/);
     expect(await loadError("misnamed")).toMatch(/name: "other" does not match its folder "misnamed"/);
   });
+  it("refuses onTopOf that names no parent", async () => {
+    expect(await loadError("ontop")).toMatch(
+      /images\/ontop\/image\.ts: inputs\.debian\.onTopOf: "runtime" is not one of the parents \(base\); name a key of parents, e\.g\. parents: \{ "runtime": "base:runtime" \}$/,
+    );
+  });
+
   it("suggests close names for an unknown image", async () => {
     expect(await loadError("godo")).toMatch(/unknown image "godo".*did you mean good\?/);
   });
