@@ -117,7 +117,7 @@ export function renderEngineArgv(plan: BuildPlan, engine: EngineTarget): string[
 export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<BuildResult> {
   const started = performance.now();
   const { image, lock, plan, store } = await planBuild(req, ctx);
-  const engine = await requireEngine(ctx.settings);
+  const engine = await requireEngine(ctx.settings, { out: ctx.out ?? process.stderr });
   const annotations = typeof req.annotations === "function" && !req.dryRun ? await req.annotations() : req.annotations;
   const argvTemplate = renderEngineArgv(plan, engine);
   const base = { ref: plan.ref, image: image.name, target: plan.target, plan, argv: argvTemplate, pushed: [], loaded: [] };

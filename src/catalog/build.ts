@@ -7,12 +7,12 @@
  */
 import { buildImage, type BuildOptions } from "../build/build.ts";
 import { loadCatalog } from "../definition/catalog.ts";
-import { requireEngine } from "../engine/detect.ts";
+import { detectEngine } from "../engine/detect.ts";
 import { KilnError } from "../errors.ts";
 import { OciStore } from "../oci/store.ts";
 import { catalogRoot, storeDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
-import { engineFingerprint } from "./engine.ts";
+import { fingerprintOf } from "./engine.ts";
 import { buildGraph, selectNodes, type CatalogGraph, type Selection } from "./graph.ts";
 import { INPUTS_ANNOTATION } from "./inputs.ts";
 import { describeRun, reportEntry, writeReport, type CatalogReport, type ReportEntry } from "./report.ts";
@@ -59,15 +59,16 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
   const started = Date.now();
   const root = ctx.root ?? catalogRoot();
   const out = ctx.out ?? process.stderr;
-  // Engine probes take a while: they run while the catalog loads.
-  const engine = engineFingerprint(ctx.settings);
+  // Engine probes take a while (longer when the engine is busy): they run while the catalog loads.
+  const engine = detectEngine(ctx.settings, { out });
   engine.catch(() => undefined);
   const { graph, refs } = await loadSelection(selection, root);
   const store = await OciStore.open(storeDir(ctx.settings));
   const state = CatalogState.forStore(store.dir);
-  const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: await engine, platforms: opts.request?.platforms, buildArgs: opts.request?.buildArgs };
-  // No engine: say so once, before anything starts, rather than once per image.
-  if (!staleness.engine && !opts.dryRun && !ctx.build) await requireEngine(ctx.settings);
+  const found = await engine;
+  const staleness: StalenessContext = { store, state, settings: ctx.settings, engine: fingerprintOf(found), platforms: opts.request?.platforms, buildArgs: opts.request?.buildArgs };
+  // No engine: say so once, before anything starts, rather than once per image (or after waiting again).
+  if (!found.usable && !opts.dryRun && !ctx.build) throw new KilnError(found.problem ?? "no usable BuildKit engine", found.hint);
   const jobs = Math.max(1, opts.jobs ?? DEFAULT_JOBS);
   const build = ctx.build ?? buildImage;
   let n = 0;

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { fakeClock, recordingOutput } from "../../test/support/fake-clock.ts";
 import { settingsSchema, type Settings } from "../settings/schema.ts";
 import {
   buildctlConnectionArgs,
   decideEngine,
+  detectEngine,
   foreignEmulator,
   parseBinfmtEntry,
   parseBuilderInspect,
@@ -83,6 +85,7 @@ describe("decideEngine", () => {
     expect(r.ociExport).toBe(false);
     expect(r.multiPlatform).toBe(false);
     expect(r.problem).toContain("cannot export OCI images");
+    expect(r.state).toBe("not-capable");
     expect(r.hint).toContain("containerd-snapshotter");
   });
 
@@ -119,6 +122,112 @@ describe("decideEngine", () => {
     expect(r.warnings).toHaveLength(2);
     expect(r.warnings[0]).toContain("without the F flag");
     expect(r.warnings[1]).toContain("127.0.0.1:5000 does not answer");
+  });
+});
+
+const BUSY = { address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, state: "busy" as const, socket: "accepts" as const, error: "docker: no answer (timed out)" };
+
+describe("decideEngine: running, busy, not running, not capable", () => {
+  it("calls a daemon whose probe timed out busy, not missing, and does not send the user to setup", () => {
+    const r = decideEngine(settings(), probes({ docker: BUSY }));
+    expect(r.usable).toBe(false);
+    expect(r.state).toBe("busy");
+    expect(r.busyWith).toBe("the docker daemon");
+    expect(r.problem).toBe("the docker daemon at unix:///var/run/docker.sock is busy: it did not answer in time (docker: no answer (timed out))");
+    expect(r.problem).not.toContain("not reachable");
+    expect(r.hint).not.toContain("kiln engine setup");
+  });
+
+  it("calls a daemon with no socket, or a refused connection, not running, with the setup hint", () => {
+    for (const [socket, words] of [["absent", "no socket there"], ["refused", "connection refused"]] as const) {
+      const r = decideEngine(settings(), probes({ docker: { address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, state: "down", socket } }));
+      expect(r.state).toBe("not-running");
+      expect(r.problem).toBe(`no BuildKit engine answers: docker daemon not reachable at unix:///var/run/docker.sock (${words})`);
+      expect(r.hint).toContain("kiln engine setup");
+    }
+  });
+
+  it("is busy when the daemon answers docker info but the builder probe times out", () => {
+    const r = decideEngine(settings(), probes({ builder: { platforms: [], timedOut: true, error: "docker buildx inspect: no answer (timed out)" } }));
+    expect(r.state).toBe("busy");
+    expect(r.problem).toContain("docker buildx inspect did not answer in time");
+  });
+
+  it("calls a buildkitd that accepts connections but does not answer busy", () => {
+    const r = decideEngine(
+      settings({ buildkitHost: "tcp://bk:1234" }),
+      probes({ buildctl: { installed: true }, buildkitd: { answers: false, state: "busy", error: "buildctl: no answer (timed out)", platforms: [] } }),
+    );
+    expect(r).toMatchObject({ state: "busy", busyWith: "buildkitd at tcp://bk:1234", usable: false });
+    const down = decideEngine(settings({ buildkitHost: "tcp://bk:1234" }), probes({ buildctl: { installed: true }, buildkitd: { answers: false, state: "down", error: "connection refused", platforms: [] } }));
+    expect(down.state).toBe("not-running");
+  });
+
+  it("says an answering daemon without OCI export or multi-platform is not capable, and a good one usable", () => {
+    expect(decideEngine(settings(), probes({ docker: { ...probes().docker, containerdStore: false } })).state).toBe("not-capable");
+    expect(decideEngine(settings(), probes()).state).toBe("usable");
+  });
+});
+
+describe("detectEngine waits for a busy engine", () => {
+  /** Probes that report busy `busyTimes` times (each taking its 5 s timeout), then answer. */
+  function sequence(busyTimes: number, clock: ReturnType<typeof fakeClock>) {
+    let calls = 0;
+    const probe = async () => {
+      calls++;
+      clock.advance(5000);
+      return calls <= busyTimes ? probes({ docker: BUSY }) : probes();
+    };
+    return { probe, calls: () => calls };
+  }
+
+  it("probes again until the daemon answers, saying so, and reports how long it waited", async () => {
+    const clock = fakeClock();
+    const out = recordingOutput(false);
+    const seq = sequence(2, clock);
+    const r = await detectEngine(settings({ busyTimeout: 300 }), { probe: seq.probe, clock, out });
+    expect(r.usable).toBe(true);
+    expect(r.state).toBe("usable");
+    expect(r.waitedMs).toBe(17_000);
+    expect(seq.calls()).toBe(3);
+    expect(out.text).toBe("kiln: waiting for the docker daemon to answer (busy 5 s)\nkiln: the docker daemon answered after 17 s\n");
+  });
+
+  it("gives up after engine.busyTimeout and says busy, with the time waited and the key that sets it", async () => {
+    const clock = fakeClock();
+    const out = recordingOutput(false);
+    const seq = sequence(Infinity, clock);
+    const r = await detectEngine(settings({ busyTimeout: 30 }), { probe: seq.probe, clock, out });
+    expect(r.usable).toBe(false);
+    expect(r.state).toBe("busy");
+    expect(r.problem).toBe("the docker daemon is busy: it is running but has not answered for 35 s");
+    expect(r.hint).toBe("wait and try again; engine.busyTimeout (KILN_BUSY_TIMEOUT, now 30 s) sets how long kiln waits");
+    expect(seq.calls()).toBe(6); // 5, 11, 17, 23, 29, 35 s
+    expect(out.text.split("\n").filter(Boolean)).toEqual([
+      "kiln: waiting for the docker daemon to answer (busy 5 s)",
+      "kiln: waiting for the docker daemon to answer (busy 17 s)",
+      "kiln: waiting for the docker daemon to answer (busy 29 s)",
+    ]);
+  });
+
+  it("does not wait for a daemon that is not running", async () => {
+    const clock = fakeClock();
+    const out = recordingOutput(false);
+    let calls = 0;
+    const down = { address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, state: "down" as const, socket: "absent" as const };
+    const r = await detectEngine(settings(), { probe: async () => (calls++, probes({ docker: down })), clock, out });
+    expect(r.state).toBe("not-running");
+    expect(calls).toBe(1);
+    expect(out.text).toBe("");
+    expect(r.waitedMs).toBeUndefined();
+  });
+
+  it("does not wait with engine.busyTimeout 0", async () => {
+    const clock = fakeClock();
+    const seq = sequence(Infinity, clock);
+    const r = await detectEngine(settings({ busyTimeout: 0 }), { probe: seq.probe, clock, out: recordingOutput(false) });
+    expect(r.state).toBe("busy");
+    expect(seq.calls()).toBe(1);
   });
 });
 

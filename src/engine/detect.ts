@@ -1,14 +1,18 @@
 /**
  * Which BuildKit engine kiln will drive, and why. All probes run in parallel
  * with short timeouts; the decision itself (`decideEngine`) is pure so its
- * rules can be tested without an engine.
+ * rules can be tested without an engine. A daemon that accepts connections
+ * but does not answer in time is busy, not missing: `detectEngine` probes it
+ * again, saying so, for up to `engine.busyTimeout` seconds.
  */
 import fs from "node:fs/promises";
 import os from "node:os";
 import { KilnError } from "../errors.ts";
 import type { EngineTarget } from "../plan/types.ts";
 import type { Settings } from "../settings/schema.ts";
-import { httpStatus, probe, probeError } from "./probe.ts";
+import { classifyDaemon, socketState, type DaemonState, type SocketState } from "./daemon.ts";
+import { httpStatus, probe, probeError, type ProbeResult } from "./probe.ts";
+import { waitSaying, type NoticeOutput, type WaitClock } from "./wait.ts";
 
 export const LOCAL_REGISTRY = "127.0.0.1:5000";
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
@@ -17,11 +21,15 @@ export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 export interface EngineProbes {
   buildctl: { installed: boolean; version?: string };
   /** Only probed when a BuildKit address is configured and buildctl is installed. */
-  buildkitd?: { answers: boolean; error?: string; version?: string; platforms: string[] };
+  buildkitd?: { answers: boolean; state?: DaemonState; error?: string; version?: string; platforms: string[] };
   buildx: { works: boolean; version?: string; error?: string };
   docker: {
     address: string;
     answers: boolean;
+    /** Answers, down (nothing listens), busy (no answer in time), denied, failing; derived from `answers`/`error` when absent. */
+    state?: DaemonState;
+    /** What connecting to the address found. */
+    socket?: SocketState;
     error?: string;
     clientVersion?: string;
     serverVersion?: string;
@@ -29,7 +37,7 @@ export interface EngineProbes {
     /** The daemon keeps images in containerd (needed for OCI export and multi-platform with the docker driver). */
     containerdStore: boolean;
   };
-  builder: { name?: string; driver?: string; status?: string; buildkitVersion?: string; platforms: string[]; error?: string };
+  builder: { name?: string; driver?: string; status?: string; buildkitVersion?: string; platforms: string[]; error?: string; timedOut?: boolean };
   binfmt: BinfmtState;
   registry: { address: string; answers: boolean; status?: number };
 }
@@ -44,8 +52,23 @@ export interface BinfmtState {
   fixBinary: boolean;
 }
 
+/**
+ * - `usable`: builds can run.
+ * - `not-running`: nothing listens where the engine should be (start it: `kiln engine setup`).
+ * - `busy`: the engine is there but does not answer in time (wait).
+ * - `not-capable`: it answers but cannot do what kiln needs (OCI export, multi-platform).
+ * - `denied`: it is there but refuses this user.
+ * - `unavailable`: anything else (a client missing, a builder broken, settings incomplete).
+ */
+export type EngineState = "usable" | "not-running" | "busy" | "not-capable" | "denied" | "unavailable";
+
 export interface EngineReport {
   usable: boolean;
+  state: EngineState;
+  /** When busy: who kiln waited for ("the docker daemon", "buildkitd at tcp://..."). */
+  busyWith?: string;
+  /** Time spent waiting for a busy engine, when kiln waited. */
+  waitedMs?: number;
   driver?: "buildx" | "buildctl";
   /** Why this driver (or why none). */
   why: string;
@@ -66,6 +89,8 @@ export interface EngineReport {
 }
 
 const SETUP_HINT = "run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd";
+const BUSY_HINT = "it is running, not missing: wait and try again";
+const DOCKER = "the docker daemon";
 
 /** Picks the driver from settings and probes. Pure. */
 export function decideEngine(settings: Pick<Settings, "engine">, p: EngineProbes): Omit<EngineReport, "durationMs"> {
@@ -89,10 +114,10 @@ export function decideEngine(settings: Pick<Settings, "engine">, p: EngineProbes
       : `BUILDKIT_HOST is not set; docker buildx ${p.buildx.version ?? "(unknown version)"} works and the docker daemon answers at ${p.docker.address}`;
   } else {
     why = host ? `BUILDKIT_HOST is set (${host}) but buildctl is not installed, and docker buildx is not usable` : "BUILDKIT_HOST is not set and docker buildx is not usable";
-    const problem = !p.buildx.works
-      ? `no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`
-      : dockerProblem(p.docker);
-    return { ...common, usable: false, why, problem, hint: dockerHint(p.docker), ociExport: false, multiPlatform: false };
+    const failure = !p.buildx.works
+      ? { state: "unavailable" as const, problem: `no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`, hint: SETUP_HINT }
+      : dockerFailure(p.docker);
+    return { ...common, usable: false, why, ...failure, ociExport: false, multiPlatform: false };
   }
 
   if (driver === "buildctl") return decideBuildctl(settings, p, why, common);
@@ -103,18 +128,27 @@ type Common = Pick<EngineReport, "binfmt" | "registry" | "clients" | "warnings">
 
 function decideBuildctl(settings: Pick<Settings, "engine">, p: EngineProbes, why: string, common: Common): Omit<EngineReport, "durationMs"> {
   const host = settings.engine.buildkitHost;
-  const base = { ...common, driver: "buildctl" as const, why, ociExport: false, multiPlatform: false };
-  if (!host) return { ...base, usable: false, problem: "the buildctl driver needs a BuildKit address, but BUILDKIT_HOST (engine.buildkitHost) is not set", hint: "set BUILDKIT_HOST=tcp://HOST:PORT" };
-  if (!p.buildctl.installed) return { ...base, usable: false, problem: "the buildctl driver is chosen but no buildctl binary is installed", hint: "install buildctl (from a BuildKit release) on PATH, or use the buildx driver" };
+  const base = { ...common, driver: "buildctl" as const, why, ociExport: false, multiPlatform: false, usable: false, state: "unavailable" as const };
+  if (!host) return { ...base, problem: "the buildctl driver needs a BuildKit address, but BUILDKIT_HOST (engine.buildkitHost) is not set", hint: "set BUILDKIT_HOST=tcp://HOST:PORT" };
+  if (!p.buildctl.installed) return { ...base, problem: "the buildctl driver is chosen but no buildctl binary is installed", hint: "install buildctl (from a BuildKit release) on PATH, or use the buildx driver" };
   const d = p.buildkitd;
+  if (d?.state === "busy") {
+    return { ...base, state: "busy", busyWith: `buildkitd at ${host}`, problem: `buildkitd at ${host} is busy: it did not answer in time (${d.error ?? "timed out"})`, hint: BUSY_HINT };
+  }
   if (!d?.answers) {
-    return { ...base, usable: false, problem: `no BuildKit engine answers: buildkitd not reachable at ${host} (${d?.error ?? "no answer"})`, hint: "check BUILDKIT_HOST and the TLS settings (engine.tls), or unset BUILDKIT_HOST to use docker buildx" };
+    return {
+      ...base,
+      state: d?.state === "down" ? "not-running" : d?.state === "denied" ? "denied" : "unavailable",
+      problem: `no BuildKit engine answers: buildkitd not reachable at ${host} (${d?.error ?? "no answer"})`,
+      hint: "check BUILDKIT_HOST and the TLS settings (engine.tls), or unset BUILDKIT_HOST to use docker buildx",
+    };
   }
   const target: EngineTarget = { driver: "buildctl", buildkitHost: host, tls: settings.engine.tls };
   const archs = new Set(d.platforms.map((pl) => pl.split("/")[1]));
   return {
     ...base,
     usable: true,
+    state: "usable",
     target,
     engine: { description: `buildkitd at ${host}`, version: d.version, buildkitVersion: d.version, address: host, platforms: d.platforms },
     ociExport: true,
@@ -125,11 +159,14 @@ function decideBuildctl(settings: Pick<Settings, "engine">, p: EngineProbes, why
 
 function decideBuildx(settings: Pick<Settings, "engine">, p: EngineProbes, why: string, common: Common): Omit<EngineReport, "durationMs"> {
   const base = { ...common, driver: "buildx" as const, why, ociExport: false, multiPlatform: false };
-  const fail = (problem: string, hint = SETUP_HINT) => ({ ...base, usable: false, problem, hint });
+  const fail = (problem: string, hint = SETUP_HINT, state: EngineState = "unavailable") => ({ ...base, usable: false, state, problem, hint });
   if (!p.buildx.works) return fail(`no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`);
-  if (!p.docker.answers) return fail(dockerProblem(p.docker), dockerHint(p.docker));
+  if (!p.docker.answers) return { ...base, usable: false, ...dockerFailure(p.docker) };
   const b = p.builder;
   const builderName = settings.engine.builder ?? b.name;
+  if (b.timedOut) {
+    return { ...fail(`${DOCKER} at ${p.docker.address} is busy: docker buildx inspect did not answer in time`, BUSY_HINT, "busy"), busyWith: DOCKER };
+  }
   if (b.error) {
     return fail(`buildx builder ${builderName ?? "(current)"} is not usable: ${b.error}`, settings.engine.builder ? "check engine.builder (KILN_BUILDER) against `docker buildx ls`" : SETUP_HINT);
   }
@@ -151,8 +188,16 @@ function decideBuildx(settings: Pick<Settings, "engine">, p: EngineProbes, why: 
     multiPlatform: capable,
     capabilityNote,
   };
-  if (!capable) return { ...report, usable: false, problem: "the docker engine cannot export OCI images: its image store is not containerd", hint: "set {\"features\":{\"containerd-snapshotter\":true}} in /etc/docker/daemon.json and restart dockerd" };
-  return { ...report, usable: true };
+  if (!capable) {
+    return {
+      ...report,
+      usable: false,
+      state: "not-capable",
+      problem: "the docker engine cannot export OCI images or build multi-platform images: its image store is not containerd",
+      hint: "set {\"features\":{\"containerd-snapshotter\":true}} in /etc/docker/daemon.json and restart dockerd",
+    };
+  }
+  return { ...report, usable: true, state: "usable" };
 }
 
 /** A daemon that refuses this user is not the same problem as one that is not there. */
@@ -160,14 +205,30 @@ export function dockerDenied(docker: Pick<EngineProbes["docker"], "error">): boo
   return /permission denied/i.test(docker.error ?? "");
 }
 
-function dockerProblem(docker: EngineProbes["docker"]): string {
-  return dockerDenied(docker)
-    ? `no BuildKit engine answers: the docker daemon at ${docker.address} refuses this user (permission denied)`
-    : `no BuildKit engine answers: docker daemon not reachable at ${docker.address}`;
+/** The daemon's state; probes written before states existed only say whether it answered. */
+export function dockerState(docker: EngineProbes["docker"]): DaemonState {
+  if (docker.state) return docker.state;
+  if (docker.answers) return "answers";
+  return dockerDenied(docker) ? "denied" : "down";
 }
 
-function dockerHint(docker: EngineProbes["docker"]): string {
-  return dockerDenied(docker) ? "run kiln as a member of the docker group (or as root), or set BUILDKIT_HOST to a buildkitd" : SETUP_HINT;
+const SOCKET_WORDS: Partial<Record<SocketState, string>> = { absent: "no socket there", refused: "connection refused" };
+
+/** Why a docker daemon that did not answer is no engine, and what to do: start it, wait for it, or get access. */
+function dockerFailure(docker: EngineProbes["docker"]): { state: EngineState; problem: string; hint: string; busyWith?: string } {
+  const at = docker.address;
+  switch (dockerState(docker)) {
+    case "busy":
+      return { state: "busy", busyWith: DOCKER, problem: `${DOCKER} at ${at} is busy: it did not answer in time (${docker.error ?? "timed out"})`, hint: BUSY_HINT };
+    case "denied":
+      return { state: "denied", problem: `no BuildKit engine answers: ${DOCKER} at ${at} refuses this user (permission denied)`, hint: "run kiln as a member of the docker group (or as root), or set BUILDKIT_HOST to a buildkitd" };
+    case "failing":
+      return { state: "unavailable", problem: `${DOCKER} at ${at} answers with an error: ${docker.error ?? "unknown error"}`, hint: "see the daemon's log (`kiln engine setup` starts it with /var/log/kiln/dockerd.log)" };
+    default: {
+      const why = docker.socket && SOCKET_WORDS[docker.socket];
+      return { state: "not-running", problem: `no BuildKit engine answers: docker daemon not reachable at ${at}${why ? ` (${why})` : ""}`, hint: SETUP_HINT };
+    }
+  }
 }
 
 /** Things that do not stop builds but will stop some of them. */
@@ -193,24 +254,63 @@ function usefulVersion(v: string | undefined): string | undefined {
   return v && !v.startsWith("v0.0.0") ? v : undefined;
 }
 
-/** The engine report: runs every probe at once, then decides. */
-export async function detectEngine(settings: Pick<Settings, "engine">): Promise<EngineReport> {
+export interface DetectOptions {
+  /** Where the `waiting for ... (busy N s)` lines go (default stderr). */
+  out?: NoticeOutput;
+  /** Stand-ins for the probes and the clock (tests of the waiting logic). */
+  probe?: (settings: Pick<Settings, "engine">) => Promise<EngineProbes>;
+  clock?: WaitClock;
+}
+
+/**
+ * The engine report: runs every probe at once, then decides. A busy engine
+ * is probed again, once a second, until it answers or `engine.busyTimeout`
+ * seconds have passed; then the report says busy (never "not running").
+ */
+export async function detectEngine(settings: Pick<Settings, "engine">, opts: DetectOptions = {}): Promise<EngineReport> {
   const started = performance.now();
-  const probes = await probeEngine(settings);
-  const { usable, driver, why, problem, hint, ...rest } = decideEngine(settings, probes);
+  const probeOnce = opts.probe ?? probeEngine;
+  const boundMs = (settings.engine.busyTimeout ?? 0) * 1000;
+  const waited = await waitSaying(waitingFor(settings), async () => decideEngine(settings, await probeOnce(settings)), (r) => r.state === "busy", {
+    boundMs,
+    clock: opts.clock,
+    out: opts.out,
+  });
+  const decided = waited.gaveUp ? gaveUp(waited.result, settings, waited.waitedMs) : waited.result;
+  const { usable, state, driver, why, problem, hint, ...rest } = decided;
+  const waitedMs = waited.attempts > 1 ? Math.round(waited.waitedMs) : undefined;
   // The verdict first: it is what a reader of --json wants.
-  return { usable, driver, why, problem, hint, ...rest, durationMs: Math.round(performance.now() - started) };
+  return { usable, state, driver, why, problem, hint, ...rest, ...(waitedMs !== undefined ? { waitedMs } : {}), durationMs: Math.round(performance.now() - started) };
+}
+
+/** Who kiln waits for, in the words of the waiting line. */
+function waitingFor(settings: Pick<Settings, "engine">): string {
+  const { driver, buildkitHost } = settings.engine;
+  const buildctl = driver === "buildctl" || (driver === "auto" && buildkitHost);
+  return buildctl && buildkitHost ? `buildkitd at ${buildkitHost}` : DOCKER;
+}
+
+/** The verdict once kiln stops waiting: still busy, for how long, and how to wait longer. */
+function gaveUp(r: Omit<EngineReport, "durationMs">, settings: Pick<Settings, "engine">, waitedMs: number): Omit<EngineReport, "durationMs"> {
+  const who = r.busyWith ?? waitingFor(settings);
+  const seconds = Math.round(waitedMs / 1000);
+  const bound = settings.engine.busyTimeout ?? 0;
+  return {
+    ...r,
+    problem: `${who} is busy: it is running but has not answered for ${seconds} s`,
+    hint: `wait and try again; engine.busyTimeout (KILN_BUSY_TIMEOUT, now ${bound} s) sets how long kiln waits`,
+  };
 }
 
 /** Usable engines already found in this process: a catalog build asks once per image. */
 const usableEngines = new Map<string, EngineTarget>();
 
 /** The engine to build with, or a one-line KilnError saying why there is none. */
-export async function requireEngine(settings: Pick<Settings, "engine">): Promise<EngineTarget> {
+export async function requireEngine(settings: Pick<Settings, "engine">, opts: DetectOptions = {}): Promise<EngineTarget> {
   const key = JSON.stringify([settings.engine, process.env.DOCKER_HOST ?? ""]);
   const known = usableEngines.get(key);
   if (known) return known;
-  const report = await detectEngine(settings);
+  const report = await detectEngine(settings, opts);
   if (!report.usable || !report.target) throw new KilnError(report.problem ?? "no usable BuildKit engine", report.hint);
   usableEngines.set(key, report.target);
   return report.target;
@@ -247,11 +347,19 @@ export async function probeEngine(settings: Pick<Settings, "engine">): Promise<E
     buildctl: { installed: buildctlInstalled, version: buildctl?.ok ? parseBuildctlVersion(buildctl.stdout) : undefined },
     buildkitd,
     buildx: buildx.ok ? { works: true, version: parseBuildxVersion(buildx.stdout) } : { works: false, error: probeError(buildx, "docker buildx") },
-    docker: { address, ...parseDockerInfo(info.stdout, info.ok), error: info.ok ? undefined : probeError(info, "docker") },
-    builder: parseBuilderInspect(builder.ok ? builder.stdout : "", builder.ok ? undefined : probeError(builder, "docker buildx inspect")),
+    docker: await dockerProbeOf(info, address),
+    builder: { ...parseBuilderInspect(builder.ok ? builder.stdout : "", builder.ok ? undefined : probeError(builder, "docker buildx inspect")), ...(builder.timedOut ? { timedOut: true } : {}) },
     binfmt,
     registry: { address: LOCAL_REGISTRY, answers: registry === 200, status: registry },
   };
+}
+
+/** `docker info` plus, when it did not answer, a look at the socket: busy and not running look alike otherwise. */
+export async function dockerProbeOf(info: ProbeResult, address: string): Promise<EngineProbes["docker"]> {
+  const parsed = parseDockerInfo(info.stdout, info.ok);
+  if (parsed.answers) return { address, ...parsed, state: "answers", socket: "accepts" };
+  const socket = await socketState(address);
+  return { address, ...parsed, state: classifyDaemon(info, socket, false), socket, error: probeError(info, "docker") };
 }
 
 async function probeBuildkitd(target: Pick<EngineTarget, "buildkitHost" | "tls">): Promise<NonNullable<EngineProbes["buildkitd"]>> {
@@ -260,8 +368,11 @@ async function probeBuildkitd(target: Pick<EngineTarget, "buildkitHost" | "tls">
     probe("buildctl", [...conn, "debug", "workers", "--format", "{{json .}}"], { timeoutMs: 5000 }),
     probe("buildctl", [...conn, "debug", "info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
   ]);
-  if (!workers.ok) return { answers: false, error: probeError(workers, "buildctl"), platforms: [] };
-  return { answers: true, platforms: parseWorkerPlatforms(workers.stdout), version: info.ok ? parseBuildkitdInfo(info.stdout) : undefined };
+  if (!workers.ok) {
+    const state = classifyDaemon(workers, await socketState(target.buildkitHost ?? ""));
+    return { answers: false, state, error: probeError(workers, "buildctl"), platforms: [] };
+  }
+  return { answers: true, state: "answers", platforms: parseWorkerPlatforms(workers.stdout), version: info.ok ? parseBuildkitdInfo(info.stdout) : undefined };
 }
 
 /** `github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3` -> `0.13.1+ds1` */

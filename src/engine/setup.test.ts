@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseOsRelease } from "./pins.ts";
-import { describeAction, mergeDaemonConfig, planSetup, type HostState } from "./setup.ts";
+import { fakeClock, recordingOutput } from "../../test/support/fake-clock.ts";
+import { parseOsRelease, type Pins } from "./pins.ts";
+import { describeAction, inspectHostPatiently, mergeDaemonConfig, planSetup, type HostState } from "./setup.ts";
 
 /** A host where everything is up: this project's machines after setup. */
 function host(over: Partial<HostState> = {}): HostState {
@@ -72,6 +73,17 @@ describe("planSetup", () => {
     expect(plan.blockers[0]).toContain("refuses this user");
   });
 
+  it("never starts a second dockerd next to a busy one: it says it is busy", () => {
+    const plan = planSetup(host({ docker: { local: true, address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, state: "busy", error: "no answer for 300 s" } }));
+    expect(plan.actions).toEqual([]);
+    expect(plan.blockers).toEqual(["the docker daemon at unix:///var/run/docker.sock is running but busy (no answer for 300 s); setup does not start a second one: wait, then rerun setup"]);
+  });
+
+  it("starts dockerd only when nothing listens", () => {
+    const plan = planSetup(host({ docker: { local: true, address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, state: "down" } }));
+    expect(plan.actions).toEqual([{ kind: "dockerd" }]);
+  });
+
   it("does not start a local daemon for a remote DOCKER_HOST", () => {
     const plan = planSetup(host({ docker: { local: false, address: "tcp://far:2375", answers: false, containerdStore: false } }));
     expect(plan.actions).toEqual([]);
@@ -102,5 +114,27 @@ describe("planSetup", () => {
       ],
     });
     expect(text).toBe("packages not at their pinned versions: skopeo 1.9.3+ds1-1+b10 (have 1.18.0+ds1-1+b5), curl (not installed)");
+  });
+});
+
+describe("inspectHostPatiently", () => {
+  const pins = { packages: [] } as unknown as Pins;
+  const busy = host({ docker: { local: true, address: "unix:///var/run/docker.sock", answers: false, containerdStore: false, state: "busy", error: "docker: no answer (timed out)" } });
+
+  it("looks again while the daemon is busy, and plans nothing for it once it answers", async () => {
+    const clock = fakeClock();
+    const out = recordingOutput(false);
+    const seen = [busy, busy, host()];
+    const state = await inspectHostPatiently(pins, { busyTimeoutMs: 300_000, clock, out, inspect: async () => (clock.advance(5000), seen.shift()!) });
+    expect(planSetup(state).actions).toEqual([]);
+    expect(out.text).toBe("kiln: waiting for the docker daemon to answer (busy 5 s)\nkiln: the docker daemon answered after 17 s\n");
+  });
+
+  it("gives up after the bound and says how long the daemon has been silent", async () => {
+    const clock = fakeClock();
+    const state = await inspectHostPatiently(pins, { busyTimeoutMs: 10_000, clock, out: recordingOutput(false), inspect: async () => (clock.advance(5000), busy) });
+    const plan = planSetup(state);
+    expect(plan.actions).toEqual([]);
+    expect(plan.blockers[0]).toBe("the docker daemon at unix:///var/run/docker.sock is running but busy (no answer for 11 s); setup does not start a second one: wait, then rerun setup");
   });
 });

@@ -3,7 +3,8 @@
  * engine: pinned packages, binfmt emulation, dockerd with the containerd image
  * store, a local registry. Idempotent: it looks first (in parallel), plans the
  * actions (`planSetup`, pure), and does only those. A running dockerd or
- * registry is never stopped or restarted.
+ * registry is never stopped or restarted, and a busy one (its socket accepts
+ * connections, it does not answer in time) is waited for, never doubled.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -11,7 +12,8 @@ import { KilnError } from "../errors.ts";
 import { writeAtomic } from "../oci/store.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { run } from "../util/run.ts";
-import { DEFAULT_DOCKER_HOST, dockerDenied, LOCAL_REGISTRY, parseDockerInfo, readBinfmt, type BinfmtState } from "./detect.ts";
+import type { DaemonState } from "./daemon.ts";
+import { DEFAULT_DOCKER_HOST, dockerProbeOf, dockerState, LOCAL_REGISTRY, readBinfmt, type BinfmtState } from "./detect.ts";
 import {
   APT_PREFERENCES_FILE,
   APT_SOURCES_FILE,
@@ -29,8 +31,9 @@ import {
   type PackageNeed,
   type Pins,
 } from "./pins.ts";
-import { httpStatus, probe, probeError } from "./probe.ts";
+import { httpStatus, probe } from "./probe.ts";
 import { LOG_DIR, startService } from "./services.ts";
+import { waitSaying, type NoticeOutput, type WaitClock } from "./wait.ts";
 
 export const DAEMON_CONFIG = "/etc/docker/daemon.json";
 export const REGISTRY_CONFIG = "/etc/kiln/registry.yml";
@@ -45,7 +48,7 @@ export interface HostState {
   needs: PackageNeed[];
   binfmt: BinfmtState;
   daemonConfig: { current?: unknown; invalid?: string };
-  docker: { local: boolean; address: string; answers: boolean; containerdStore: boolean; error?: string };
+  docker: { local: boolean; address: string; answers: boolean; containerdStore: boolean; error?: string; state?: DaemonState };
   registry: { status?: number };
 }
 
@@ -74,8 +77,11 @@ export function planSetup(s: HostState): SetupPlan {
   if (!s.binfmt.enabled || !s.binfmt.fixBinary) actions.push({ kind: "binfmt-enable", entry: s.binfmt.entry, reregister: s.binfmt.enabled });
   if (s.daemonConfig.invalid) blockers.push(`${DAEMON_CONFIG} is not valid JSON (${s.daemonConfig.invalid}): fix it, then rerun setup`);
   else if (mergeDaemonConfig(s.daemonConfig.current).changed) actions.push({ kind: "daemon-config" });
-  if (!s.docker.answers) {
-    if (dockerDenied(s.docker)) blockers.push(`the docker daemon at ${s.docker.address} is running but refuses this user (permission denied): run as root or as a member of the docker group`);
+  const docker = dockerState(s.docker);
+  if (docker !== "answers") {
+    if (docker === "denied") blockers.push(`the docker daemon at ${s.docker.address} is running but refuses this user (permission denied): run as root or as a member of the docker group`);
+    else if (docker === "busy") blockers.push(`the docker daemon at ${s.docker.address} is running but busy (${s.docker.error ?? "no answer in time"}); setup does not start a second one: wait, then rerun setup`);
+    else if (docker === "failing") blockers.push(`the docker daemon at ${s.docker.address} is running but answers with an error (${s.docker.error ?? "unknown"}); see ${LOG_DIR}/dockerd.log`);
     else if (s.docker.local) actions.push({ kind: "dockerd" });
     else blockers.push(`the docker daemon at ${s.docker.address} (DOCKER_HOST) does not answer; setup only starts a local dockerd: unset DOCKER_HOST or start that daemon`);
   } else if (!s.docker.containerdStore) {
@@ -131,7 +137,8 @@ export async function inspectHost(pins: Pins): Promise<HostState> {
     probe("docker", ["info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
     httpStatus(`http://${LOCAL_REGISTRY}/v2/`),
   ]);
-  const docker = parseDockerInfo(info.stdout, info.ok);
+  const address = dockerHost || DEFAULT_DOCKER_HOST;
+  const docker = await dockerProbeOf(info, address);
   return {
     os: parseOsRelease(osText),
     root: process.getuid?.() === 0,
@@ -139,9 +146,31 @@ export async function inspectHost(pins: Pins): Promise<HostState> {
     needs: unsatisfiedPins(pins, installed),
     binfmt,
     daemonConfig,
-    docker: { local: !dockerHost || dockerHost === DEFAULT_DOCKER_HOST, address: dockerHost || DEFAULT_DOCKER_HOST, answers: docker.answers, containerdStore: docker.containerdStore, error: info.ok ? undefined : probeError(info, "docker") },
+    docker: { local: !dockerHost || dockerHost === DEFAULT_DOCKER_HOST, address, answers: docker.answers, containerdStore: docker.containerdStore, error: docker.error, state: docker.state },
     registry: { status: registry },
   };
+}
+
+export interface InspectOptions {
+  /** How long to wait for a busy docker daemon (engine.busyTimeout). */
+  busyTimeoutMs?: number;
+  /** Where the waiting line goes (default stderr). */
+  out?: NoticeOutput;
+  clock?: WaitClock;
+  /** Stand-in for inspectHost (tests of the waiting logic). */
+  inspect?: (pins: Pins) => Promise<HostState>;
+}
+
+/** inspectHost, looking again while the docker daemon is busy (up to the bound). */
+export async function inspectHostPatiently(pins: Pins, opts: InspectOptions = {}): Promise<HostState> {
+  const waited = await waitSaying("the docker daemon", () => (opts.inspect ?? inspectHost)(pins), (h) => dockerState(h.docker) === "busy", {
+    boundMs: opts.busyTimeoutMs ?? 0,
+    clock: opts.clock,
+    out: opts.out,
+  });
+  if (!waited.gaveUp) return waited.result;
+  const s = Math.round(waited.waitedMs / 1000);
+  return { ...waited.result, docker: { ...waited.result.docker, error: `no answer for ${s} s` } };
 }
 
 /** package -> installed version, for the packages dpkg knows as installed. */
@@ -193,10 +222,11 @@ export interface SetupResult {
 }
 
 /** Runs setup. `say` gets one progress line per step; nothing is said when there is nothing to do. */
-export async function setupEngine(say: (line: string) => void = () => {}): Promise<SetupResult> {
+export async function setupEngine(say: (line: string) => void = () => {}, opts: InspectOptions = {}): Promise<SetupResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const pins = await loadPins();
+  const inspectHost = (p: Pins) => inspectHostPatiently(p, opts);
   let plan = planSetup(await inspectHost(pins));
   if (plan.actions.length === 0 && plan.blockers.length === 0) return { done: [], missing: [], ms: elapsed() };
   if (plan.refusal) {

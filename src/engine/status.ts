@@ -5,7 +5,7 @@ const yes = (b: boolean) => (b ? "yes" : "no");
 
 export function formatEngineReport(r: EngineReport): string {
   const lines: string[] = [];
-  lines.push(r.usable ? `engine:     usable (${r.driver})` : `engine:     NOT usable: ${r.problem}${r.hint ? `; ${r.hint}` : ""}`);
+  lines.push(r.usable ? `engine:     usable (${r.driver})` : `engine:     NOT usable (${r.state}): ${r.problem}${r.hint ? `; ${r.hint}` : ""}`);
   lines.push(`driver:     ${r.driver ?? "none"}: ${r.why}`);
   if (r.engine) {
     lines.push(`buildkit:   ${r.engine.description}${r.engine.buildkitVersion ? `, BuildKit ${r.engine.buildkitVersion}` : ""}`);
@@ -25,6 +25,7 @@ export function formatEngineReport(r: EngineReport): string {
   const reg = r.registry.answers ? "answers" : r.registry.status === undefined ? "does not answer" : `answers HTTP ${r.registry.status}`;
   lines.push(`registry:   ${r.registry.address}: ${reg}`);
   for (const w of r.warnings) lines.push(`warning:    ${w}`);
+  if (r.waitedMs !== undefined) lines.push(`waited:     ${(r.waitedMs / 1000).toFixed(0)} s for a busy engine to answer`);
   lines.push(`(detected in ${r.durationMs} ms)`);
   return lines.join("\n") + "\n";
 }

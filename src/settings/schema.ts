@@ -28,8 +28,13 @@ export const settingsSchema = z.strictObject({
         })
         .default({})
         .describe("TLS client settings for a remote buildkitd (buildctl driver)"),
+      busyTimeout: z
+        .number()
+        .min(0)
+        .default(300)
+        .describe("Seconds to wait for an engine that accepts connections but does not answer (busy) before giving up; 0: do not wait"),
     })
-    .default({ driver: "auto", tls: {} })
+    .default({ driver: "auto", tls: {}, busyTimeout: 300 })
     .describe("Which BuildKit engine runs builds and how to reach it"),
   registries: z
     .array(z.string())
@@ -108,6 +113,7 @@ export const ENVIRONMENT_KEYS: Record<string, string> = {
   BUILDKIT_HOST: "engine.buildkitHost",
   KILN_DRIVER: "engine.driver",
   KILN_BUILDER: "engine.builder",
+  KILN_BUSY_TIMEOUT: "engine.busyTimeout",
   KILN_STORE: "store",
   KILN_CACHE_DIR: "cacheDir",
   KILN_OFFLINE: "offline",

@@ -71,7 +71,7 @@ describe("kiln engine status", () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      "kiln: no BuildKit engine answers: docker daemon not reachable at unix:///nonexistent; run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd\n",
+      "kiln: no BuildKit engine answers: docker daemon not reachable at unix:///nonexistent (no socket there); run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd\n",
     );
   });
 
@@ -94,7 +94,7 @@ describe("requireEngine", () => {
       const err = await requireEngine(settingsSchema.parse({})).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KilnError);
       expect((err as KilnError).toLine()).toBe(
-        "no BuildKit engine answers: docker daemon not reachable at unix:///nonexistent; run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd",
+        "no BuildKit engine answers: docker daemon not reachable at unix:///nonexistent (no socket there); run `kiln engine setup` (Debian/Ubuntu, root) or set BUILDKIT_HOST to a buildkitd",
       );
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;

@@ -35,7 +35,7 @@ export function register(program: Command): void {
   ).action(async (flags: SettingsFlags) => {
     const settings = await settingsFrom(flags);
     const say = (line: string) => process.stderr.write(`kiln engine setup: ${line}\n`);
-    const result = await setupEngine(say);
+    const result = await setupEngine(say, { busyTimeoutMs: settings.engine.busyTimeout * 1000 });
     if (result.refusal) {
       say(`${result.refusal}; nothing was changed. Missing here:`);
       for (const m of result.missing) process.stderr.write(`  - ${m}\n`);
