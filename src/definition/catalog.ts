@@ -94,13 +94,20 @@ export async function loadDefinitionFile(file: string, expectedName?: string): P
   return { name: def.name, dir, file, def };
 }
 
+/** A field as the definition spells it: `runtime.clients[0].files["/certs"]`. */
+export function fieldPath(segments: PropertyKey[]): string {
+  return segments
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : !/^[A-Za-z_$][\w$-]*$/.test(String(p)) ? `[${JSON.stringify(String(p))}]` : i ? `.${String(p)}` : String(p)))
+    .join("");
+}
+
 /** One line: the field path, what is wrong, and what is allowed. */
 export function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.length ? issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : !/^[A-Za-z_$][\w$-]*$/.test(String(p)) ? `[${JSON.stringify(String(p))}]` : i ? `.${String(p)}` : String(p))).join("") : "(definition)";
+  const field = issue.path.length ? fieldPath(issue.path) : "(definition)";
   switch (issue.code) {
     case "invalid_key":
       // A record key that its own schema refused: say why, not just "invalid key".
-      return `${field}: key ${issue.issues[0] ? describeIssue(issue.issues[0]).replace(/^\(definition\): /, "") : "is invalid"}`;
+      return `${field}: invalid key${issue.issues[0] ? `: ${describeIssue(issue.issues[0]).replace(/^\(definition\): /, "")}` : ""}`;
     case "unrecognized_keys":
       return `${field === "(definition)" ? "" : field + ": "}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}${allowedKeysHint(issue.path)}`;
     case "invalid_value":

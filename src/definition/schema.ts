@@ -53,6 +53,115 @@ const probe = z.strictObject({
   bodyContains: z.array(z.string()).default([]),
 });
 
+/** The alias the service under test answers to on a client scenario's network. */
+export const SERVICE_ALIAS = "service";
+/** The client image steps and fixtures run in unless they name another. */
+export const DEFAULT_CLIENT = "tools:image";
+
+/** An absolute path inside a container. */
+const containerPath = z
+  .string()
+  .regex(/^\/[^,\n]*$/, "an absolute path inside the container (no commas)")
+  .refine((p) => !p.split("/").includes(".."), "no `..` segments");
+/** A path relative to the definition's folder that stays inside it (`test/htpasswd`, `test/certs/`). */
+const definitionPath = z
+  .string()
+  .regex(/^[^/\n][^\n]*$/, "a path relative to the definition's folder")
+  .refine((p) => !p.split("/").includes(".."), "no `..` segments: files come from the definition's folder");
+/** Files and folders of the definition mounted read-only: container path -> path in the definition's folder. */
+const mountedFiles = z.record(containerPath, definitionPath).default({});
+const env = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name"), z.string()).default({});
+
+/** When a fixture counts as ready: a TCP port accepts, a command exits 0 in it, or its HEALTHCHECK says healthy. */
+const readiness = z
+  .strictObject({
+    port: z.number().int().min(1).max(65535).optional(),
+    command: z.array(z.string()).min(1).optional(),
+    healthy: z.literal(true).optional(),
+    timeoutSeconds: z.number().positive().default(60),
+  })
+  .refine((r) => [r.port, r.command, r.healthy].filter((v) => v !== undefined).length === 1, "give exactly one of port, command, healthy");
+
+/** An extra container on the scenario's network, reachable by its alias (the key it is declared under). */
+const fixture = z.strictObject({
+  /** A catalog image from the store, by digest; default: the scenario's client image. */
+  image: catalogRef.optional(),
+  /** Replaces the image's entrypoint (`[]` clears it). */
+  entrypoint: z.array(z.string()).optional(),
+  /** Replaces the image's command. */
+  command: z.array(z.string()).optional(),
+  env,
+  files: mountedFiles,
+  /** Default: the image's user. */
+  user: z.string().optional(),
+  /** Waited for before the service starts (or, for `after-service`, before the first step). */
+  ready: readiness.optional(),
+  /** Started before the service (default: the service's configuration may name it), or after it is healthy. */
+  start: z.enum(["before-service", "after-service"]).default("before-service"),
+});
+
+/** Files kiln can mount read-only into a client step. */
+export const CLIENT_MOUNTS = { store: "/kiln/store", test: "/kiln/test" } as const;
+
+const clientStep = z.strictObject({
+  name: z.string().min(1),
+  /** The whole command line (the client image's entrypoint is not used). */
+  command: z.array(z.string()).min(1),
+  /** Run inside a fixture (by alias) or the service (`docker exec`) instead of a new client container. */
+  in: z.string().optional(),
+  /** This step's client image; default: the scenario's. */
+  client: catalogRef.optional(),
+  env,
+  /** Stop the service and start it again on the same volumes (waited healthy) before this step. */
+  restart: z.boolean().default(false),
+  /** Read-only mounts into the client: `store` (kiln's OCI store at /kiln/store), `test` (the definition's test/ at /kiln/test). */
+  mount: z.array(z.enum(Object.keys(CLIENT_MOUNTS) as ["store", "test"])).default([]),
+  /** Declared service volumes mounted read-only into the client at the same path (to inspect what the service wrote). */
+  volumes: z.array(containerPath).default([]),
+  exitCode: z.number().int().default(0),
+  /** Each string must appear in stdout+stderr. */
+  outputContains: z.array(z.string()).default([]),
+  /** No string may appear in stdout+stderr. */
+  outputExcludes: z.array(z.string()).default([]),
+  timeoutSeconds: z.number().positive().default(120),
+});
+
+const alias = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, "a host name: lowercase letters, digits and dashes")
+  .refine((a) => a !== SERVICE_ALIAS, `"${SERVICE_ALIAS}" is the service's own alias`);
+
+/**
+ * A proof from a real client: the image under test runs hardened on a private
+ * network with its fixtures, then the steps run in order.
+ */
+const clientScenario = z
+  .strictObject({
+    name: z.string().min(1),
+    /** The image steps run in (and fixtures, unless they name one), from the store by digest. */
+    client: catalogRef.default(DEFAULT_CLIENT),
+    /** Extra environment for the service (on top of `runtime.env`). */
+    env,
+    /** Files mounted read-only into the service (secrets come from files, never env). */
+    files: mountedFiles,
+    fixtures: z.record(alias, fixture).default({}),
+    /** The network reaches beyond the host (e.g. a cache's upstream mirror); by default it is internal to the scenario. */
+    egress: z.boolean().default(false),
+    steps: z.array(clientStep).min(1),
+  })
+  .superRefine((s, ctx) => {
+    const known = [SERVICE_ALIAS, ...Object.keys(s.fixtures)];
+    s.steps.forEach((step, i) => {
+      if (s.steps.findIndex((o) => o.name === step.name) !== i) ctx.addIssue({ code: "custom", path: ["steps", i, "name"], message: `another step is already named "${step.name}"` });
+      if (step.in !== undefined && !known.includes(step.in)) {
+        ctx.addIssue({ code: "custom", path: ["steps", i, "in"], message: `unknown fixture "${step.in}"; known: ${known.join(", ")}` });
+      }
+      if (step.in !== undefined && (step.client !== undefined || step.mount.length || step.volumes.length)) {
+        ctx.addIssue({ code: "custom", path: ["steps", i, "in"], message: "a step run inside a container takes no client, mount or volumes" });
+      }
+    });
+  });
+
 const runtime = z.strictObject({
   /** The user the image runs as (`2000`, `2000:2000`); never root. */
   user: z.string().default("2000"),
@@ -71,6 +180,17 @@ const runtime = z.strictObject({
   allowRunInFinalStage: z.boolean().default(false),
   /** The image is a tool image (builder, auditor): compilers and package managers are allowed. */
   tooling: z.boolean().default(false),
+  /** Proofs from a real client (docs/checks.md, `client-test`). */
+  clients: z.array(clientScenario).default([]),
+}).superRefine((r, ctx) => {
+  r.clients.forEach((s, i) => {
+    if (r.clients.findIndex((o) => o.name === s.name) !== i) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: `another scenario is already named "${s.name}"` });
+    s.steps.forEach((step, j) => {
+      for (const v of step.volumes) {
+        if (!r.volumes.includes(v)) ctx.addIssue({ code: "custom", path: ["clients", i, "steps", j, "volumes"], message: `"${v}" is not one of runtime.volumes (${r.volumes.join(", ") || "none"})` });
+      }
+    });
+  });
 });
 
 const target = z.strictObject({
@@ -152,6 +272,10 @@ export type ImageDefinitionInput = z.input<typeof definitionSchema>;
 export type ImageDefinition = z.output<typeof definitionSchema>;
 export type TargetDefinition = z.output<typeof target>;
 export type RuntimeExpectations = z.output<typeof runtime>;
+export type ClientScenario = z.output<typeof clientScenario>;
+export type ClientStep = z.output<typeof clientStep>;
+export type ClientFixture = z.output<typeof fixture>;
+export type FixtureReadiness = z.output<typeof readiness>;
 export type Category = (typeof CATEGORIES)[number];
 export type Platform = (typeof SUPPORTED_PLATFORMS)[number];
 export type SiteSecretId = (typeof SITE_SECRET_IDS)[number];
