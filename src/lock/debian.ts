@@ -10,6 +10,7 @@ import { resolveDebian } from "../debian/resolve.ts";
 import { OciStore } from "../oci/store.ts";
 import { KilnError } from "../errors.ts";
 import { cacheDir, storeDir } from "../paths.ts";
+import { hashBytes } from "../util/cas.ts";
 import type { Settings } from "../settings/schema.ts";
 import { debianArchitectures, imagePlatforms } from "./declared.ts";
 import { type DebianLock, type Lock, type ParentLock, stableStringify } from "./schema.ts";
@@ -37,10 +38,24 @@ export async function resolveDebianInput(image: LoadedImage, settings: Settings,
   const platforms = imagePlatforms(image.def);
   const installed = request.onTopOf ? await parentPackages(image, request.onTopOf, opts.parents?.[request.onTopOf], platforms, settings) : undefined;
   const resolved = await resolveDebian(request, debianArchitectures(platforms), settingsAtSnapshot(settings, opts.snapshot), cacheDir(settings), { installed });
+  if (installed) resolved.onTopOfSha256 = packageSetSha256(installed);
   const old = opts.previous;
   const sameWorld = old && !opts.snapshot && stableStringify({ ...old, snapshot: "" }) === stableStringify({ ...resolved, snapshot: "" });
   return sameWorld ? old : resolved;
 }
+
+/**
+ * Whether the `onTopOf` parent pinned in `parents` holds another package set
+ * than the one `previous` was resolved on: only then must the closure be taken again.
+ */
+export async function parentPackagesChanged(image: LoadedImage, settings: Settings, previous: DebianLock, parents: Lock["parents"]): Promise<boolean> {
+  const onTopOf = image.def.inputs.debian?.onTopOf;
+  if (!onTopOf) return false;
+  const installed = await parentPackages(image, onTopOf, parents?.[onTopOf], imagePlatforms(image.def), settings);
+  return previous.onTopOfSha256 !== packageSetSha256(installed);
+}
+
+const packageSetSha256 = (installed: Record<string, InstalledPackage[]>) => hashBytes(stableStringify(installed));
 
 /** Per Debian architecture, the packages the locked parent image holds (read from the store by digest). */
 async function parentPackages(image: LoadedImage, parent: string, pin: ParentLock | undefined, platforms: readonly string[], settings: Settings): Promise<Record<string, InstalledPackage[]>> {

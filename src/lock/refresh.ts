@@ -9,7 +9,7 @@
 import type { LoadedImage } from "../definition/catalog.ts";
 import type { Settings } from "../settings/schema.ts";
 import { checkLock } from "./check.ts";
-import { resolveDebianInput } from "./debian.ts";
+import { parentPackagesChanged, resolveDebianInput } from "./debian.ts";
 import { declaredDownloads, INPUT_KINDS, type InputKind } from "./declared.ts";
 import { diffLocks, type Change } from "./diff.ts";
 import { readLock } from "./io.ts";
@@ -55,9 +55,9 @@ async function updateLock(image: LoadedImage, settings: Settings, previous: Lock
   let debian = prune("debian") ? undefined : previous?.debian;
   if (def.inputs.debian) {
     const old = previous?.debian;
-    // Resolved on top of a parent: a new parent may hold other packages, so the closure is taken again.
+    // Resolved on top of a parent: a new parent holding other packages needs the closure taken again.
     const onTopOf = def.inputs.debian.onTopOf;
-    const parentMoved = !!onTopOf && previous?.parents?.[onTopOf]?.index !== parents[onTopOf]?.index;
+    const parentMoved = !!onTopOf && !!old && previous?.parents?.[onTopOf]?.index !== parents[onTopOf]?.index && (await parentPackagesChanged(image, settings, old, parents));
     const keep = old && !needs("debian", "packages") && !parentMoved;
     debian = keep ? old : await resolveDebianInput(image, settings, { snapshot: opts.snapshot, previous: old, parents });
   }

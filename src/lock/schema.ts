@@ -32,6 +32,8 @@ export const debianLockSchema = z.strictObject({
     /** The parent whose packages (its deb-install manifests) were taken as installed. */
     onTopOf: z.string().optional(),
   }),
+  /** sha256 of the `request.onTopOf` parent's package set the closure was resolved on (a new parent digest with the same set keeps the lock). */
+  onTopOfSha256: sha256.optional(),
   /** Per Debian architecture of the target platform, what the image installs (on top of `request.onTopOf` when set). */
   packages: z.record(z.string(), z.array(lockedDebSchema)),
 });

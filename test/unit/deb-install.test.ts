@@ -14,13 +14,15 @@ import { tempDir } from "../support/temp-dir.ts";
 const SCRIPT = path.join(REPO_ROOT, "images/base/context/deb-install");
 
 function run(args: string[]) {
-  const r = spawnSync("/bin/bash", ["--norc", SCRIPT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  // The target is amd64 unless a test says otherwise, as a Dockerfile's TARGETARCH says.
+  const r = spawnSync("/bin/bash", ["--norc", SCRIPT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TARGETARCH: "amd64" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 interface FakePackage {
   name: string;
   version: string;
+  arch?: string;
   files: Record<string, string>;
   modes?: Record<string, number>;
   postinst?: string;
@@ -28,16 +30,16 @@ interface FakePackage {
 
 /** A real .deb from a folder tree (dpkg-deb --build), owned by root. */
 async function makeDeb(dir: string, p: FakePackage): Promise<string> {
-  const root = path.join(dir, `src-${p.name}`);
+  const root = path.join(dir, `src-${p.name}-${p.arch ?? "amd64"}`);
   await fs.mkdir(path.join(root, "DEBIAN"), { recursive: true });
-  await fs.writeFile(path.join(root, "DEBIAN/control"), `Package: ${p.name}\nVersion: ${p.version}\nArchitecture: amd64\nMaintainer: t <t@example.org>\nDescription: test package\n`);
+  await fs.writeFile(path.join(root, "DEBIAN/control"), `Package: ${p.name}\nVersion: ${p.version}\nArchitecture: ${p.arch ?? "amd64"}\nMaintainer: t <t@example.org>\nDescription: test package\n`);
   if (p.postinst) await fs.writeFile(path.join(root, "DEBIAN/postinst"), p.postinst, { mode: 0o755 });
   for (const [file, content] of Object.entries(p.files)) {
     await fs.mkdir(path.dirname(path.join(root, file)), { recursive: true });
     await fs.writeFile(path.join(root, file), content, { mode: p.modes?.[file] ?? 0o644 });
     if (p.modes?.[file] !== undefined) await fs.chmod(path.join(root, file), p.modes[file]!);
   }
-  const out = path.join(dir, "repo", `${p.name}_${p.version}_amd64.deb`);
+  const out = path.join(dir, "repo", `${p.name}_${p.version}_${p.arch ?? "amd64"}.deb`);
   await fs.mkdir(path.dirname(out), { recursive: true });
   execFileSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", root, out], { stdio: "ignore" });
   return out;
@@ -71,6 +73,8 @@ beforeAll(async () => {
       postinst: "#!/bin/sh\nadduser --system tool\n",
     }),
     libthing: await makeDeb(dir, { name: "libthing1", version: "0.9", files: { "usr/lib/x86_64-linux-gnu/libthing.so.1": "ELF", "usr/share/doc/libthing1/copyright": "MIT\n" } }),
+    // A foreign architecture's copy in the same repository (as a cross toolchain's lock has).
+    libthingArm: await makeDeb(dir, { name: "libthing1", version: "0.9", arch: "arm64", files: { "usr/lib/aarch64-linux-gnu/libthing.so.1": "ELF arm", "usr/share/doc/libthing1/copyright": "MIT\n" } }),
   };
   repo = path.join(dir, "repo");
   const packages = execFileSync("dpkg-scanpackages", ["--multiversion", ".", "/dev/null"], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
@@ -124,11 +128,27 @@ describe("deb-install", () => {
     expect(manifest.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t")[0])).toEqual(["tool"]);
   });
 
+  it("takes the target architecture's package from a repository that holds two", async () => {
+    const root = path.join(await tempDir(), "dist");
+    expect(run(["--debs", repo, "--arch", "arm64", root, "libthing1"]).code).toBe(0);
+    expect(await fs.readFile(path.join(root, "usr/lib/aarch64-linux-gnu/libthing.so.1"), "utf8")).toBe("ELF arm");
+    expect(await exists(path.join(root, "usr/lib/x86_64-linux-gnu"))).toBe(false);
+    const manifest = await fs.readFile(path.join(root, "usr/share/kiln/packages/packages.tsv"), "utf8");
+    expect(manifest).toContain(`libthing1\t0.9\tarm64\t${await sha256(debs.libthingArm!)}\n`);
+    // NAME:ARCH picks one explicitly; every package "for ARCH" leaves the other architecture out.
+    const both = path.join(await tempDir(), "dist");
+    expect(run(["--debs", repo, both, "libthing1:arm64"]).code).toBe(0);
+    expect(await exists(path.join(both, "usr/lib/aarch64-linux-gnu/libthing.so.1"))).toBe(true);
+    const all = path.join(await tempDir(), "dist");
+    expect(run(["--debs", repo, all]).code).toBe(0);
+    expect(await exists(path.join(all, "usr/lib/aarch64-linux-gnu"))).toBe(false);
+  });
+
   it("refuses a package that is not locked, naming it and the fix", async () => {
     const root = path.join(await tempDir(), "dist");
     const r = run(["--debs", repo, root, "tool", "nosuch"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`deb-install: nosuch is not among the locked packages in ${repo} (add it to inputs.debian.packages and run kiln lock)\n`);
+    expect(r.stderr).toBe(`deb-install: nosuch (amd64) is not among the locked packages in ${repo} (add it to inputs.debian.packages and run kiln lock)\n`);
   });
 
   it("refuses to run without a repository, an unknown option, or a bad manifest name", async () => {
@@ -143,7 +163,7 @@ describe("deb-install", () => {
   it("explains itself", () => {
     const r = run(["--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("deb-install [--debs DIR] [--manifest NAME]");
+    expect(r.stdout).toContain("deb-install [--debs DIR] [--arch ARCH] [--manifest NAME]");
     expect(r.stdout).not.toContain("set -o");
   });
 });
