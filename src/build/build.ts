@@ -3,7 +3,6 @@
  * with site secrets, import the OCI export into the store, then publish
  * exactly those bytes (load, push, extra outputs).
  */
-import fs from "node:fs/promises";
 import path from "node:path";
 import { loadImage, type LoadedImage } from "../definition/catalog.ts";
 import type { Platform } from "../definition/schema.ts";
@@ -27,6 +26,7 @@ import { makePlan, splitRef, type BuildRequest } from "../plan/plan.ts";
 import { EXPORT_DIR, SECRETS_DIR, WORK_DIR, type BuildPlan, type EngineTarget } from "../plan/types.ts";
 import { withSecretsDir } from "../settings/secrets.ts";
 import type { Settings } from "../settings/schema.ts";
+import { withTempDir } from "../util/temp.ts";
 import { withOutput, writeStoreOutputs } from "./outputs.ts";
 
 export type { BuildRequest } from "../plan/plan.ts";
@@ -123,10 +123,8 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
   const base = { ref: plan.ref, image: image.name, target: plan.target, plan, argv: argvTemplate, pushed: [], loaded: [] };
   if (req.dryRun) return { ...base, digest: "", manifests: {}, durationMs: 0 };
 
-  const workRoot = path.join(cacheDir(ctx.settings), "work");
-  await fs.mkdir(workRoot, { recursive: true });
-  const workDir = await fs.mkdtemp(path.join(workRoot, `${image.name}-${plan.target}-`));
-  try {
+  // The work folder (prepared inputs, the engine's export) goes away when the build ends, also when interrupted.
+  return withTempDir(`${image.name}-${plan.target}-`, async (workDir) => {
     const prepared = await prepareInputs({ image, lock, settings: ctx.settings, platforms: plan.platforms as Platform[], workDir });
     const finalPlan = withPrepared(plan, prepared, workDir);
     const exportDir = path.join(workDir, "export");
@@ -160,9 +158,7 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
     const pushed = plan.push.length ? await pushImage(store, stored.digest, plan.push, ctx.settings) : [];
     const stats = progress.stats();
     return { ...base, digest: stored.digest, manifests, durationMs: Math.round(performance.now() - started), loaded, pushed, steps: { total: stats.steps, cached: stats.cached } };
-  } finally {
-    await fs.rm(workDir, { recursive: true, force: true });
-  }
+  }, { parent: path.join(cacheDir(ctx.settings), "work") });
 }
 
 /** Points the plan's prepared contexts at what preparation actually produced. */

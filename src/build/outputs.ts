@@ -5,12 +5,12 @@
  */
 import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { KilnError } from "../errors.ts";
 import { streamLayoutArchive } from "../oci/archive.ts";
 import type { OciStore } from "../oci/store.ts";
 import type { PlanOutput } from "../plan/types.ts";
+import { withTempDir } from "../util/temp.ts";
 
 const TYPES = ["oci", "oci-dir", "local", "tar"] as const;
 
@@ -35,15 +35,12 @@ export async function writeStoreOutputs(store: OciStore, digest: string, outputs
   for (const o of outputs) {
     if (o.type === "oci-dir") await store.exportLayout(digest, o.dest, refName);
     if (o.type === "oci") {
-      const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-oci-"));
-      try {
+      await withTempDir("kiln-oci-", async (tmp) => {
         await store.exportLayout(digest, tmp, refName);
         const partial = `${o.dest}.partial`;
         await streamLayoutArchive(tmp, createWriteStream(partial));
         await fs.rename(partial, o.dest);
-      } finally {
-        await fs.rm(tmp, { recursive: true, force: true });
-      }
+      });
     }
   }
 }

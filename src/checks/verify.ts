@@ -4,9 +4,6 @@
  * manifest per platform. Parents are inputs: both builds get the exact
  * parent the local store (or the lock) names, copied into the fresh stores.
  */
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { buildImage, type BuildResult } from "../build/build.ts";
 import { CatalogState } from "../catalog/state.ts";
 import { storeRefOf } from "../lock/resolve.ts";
@@ -19,6 +16,7 @@ import { OciStore } from "../oci/store.ts";
 import { storeDir } from "../paths.ts";
 import { defaultTargetOf, splitRef } from "../plan/plan.ts";
 import type { Settings } from "../settings/schema.ts";
+import { withTempDir } from "../util/temp.ts";
 import { sideOf } from "./images.ts";
 
 export interface PlatformVerdict {
@@ -60,13 +58,10 @@ async function seedParents(image: LoadedImage, from: OciStore, to: OciStore): Pr
     if (!digest || !(await from.hasBlob(digest))) {
       throw new KilnError(`parent ${storeRef}${digest ? ` (${digest})` : ""} of ${image.name} is not in the local store (${from.dir})`, `build it first: kiln build ${storeRef}`);
     }
-    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-verify-parent-"));
-    try {
+    await withTempDir("kiln-verify-parent-", async (tmp) => {
       await from.exportLayout(digest, tmp);
       await to.importLayout(tmp, storeRef);
-    } finally {
-      await fs.rm(tmp, { recursive: true, force: true });
-    }
+    });
   }
 }
 
@@ -78,12 +73,13 @@ export async function verifyImage(refArg: string, opts: VerifyOptions): Promise<
   if (!(target in image.def.targets)) throw new KilnError(`image ${name} has no target "${target}"`, `targets: ${Object.keys(image.def.targets).join(", ")}`);
   const ref = `${name}:${target}`;
   const local = await OciStore.open(storeDir(opts.settings));
-  const stores: string[] = [];
-  const builds: BuildResult[] = [];
-  try {
+  // Two fresh stores, removed afterwards (unless kept), and when verify is interrupted.
+  const inFreshStores = (fn: (stores: string[]) => Promise<VerifyResult>) =>
+    withTempDir(`kiln-verify-${name}-1-`, (one) => withTempDir(`kiln-verify-${name}-2-`, (two) => fn([one, two]), { keep: opts.keep }), { keep: opts.keep });
+  return inFreshStores(async (stores) => {
+    const builds: BuildResult[] = [];
     for (const round of [1, 2]) {
-      const dir = await fs.mkdtemp(path.join(os.tmpdir(), `kiln-verify-${name}-${round}-`));
-      stores.push(dir);
+      const dir = stores[round - 1]!;
       const fresh = await OciStore.open(dir);
       await seedParents(image, local, fresh);
       opts.log?.(`${ref}: build ${round} of 2 (no cache, fresh store)`);
@@ -117,9 +113,7 @@ export async function verifyImage(refArg: string, opts: VerifyOptions): Promise<
     }
     if (opts.keep) result.stores = [stores[0]!, stores[1]!];
     return result;
-  } finally {
-    if (!opts.keep) for (const dir of stores) await fs.rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**

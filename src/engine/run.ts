@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { KilnError } from "../errors.ts";
+import { stopOnInterrupt } from "../util/interrupt.ts";
 import type { Progress } from "./progress.ts";
 
 export interface EngineRunOptions {
@@ -29,6 +30,8 @@ export async function runEngineCommand(argv: string[], opts: EngineRunOptions): 
     env: opts.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Interrupted, kiln ends at once: the engine client must not build on, orphaned, for nobody.
+  const forget = stopOnInterrupt(child);
   const stdout: Buffer[] = [];
   child.stdout.on("data", (d: Buffer) => stdout.push(d));
   const lines = createInterface({ input: child.stderr, crlfDelay: Infinity });
@@ -44,7 +47,7 @@ export async function runEngineCommand(argv: string[], opts: EngineRunOptions): 
       ),
     );
     child.once("close", (code, signal) => resolve({ code: code ?? 128, signal: signal ?? undefined }));
-  });
+  }).finally(forget);
   await stderrDone;
 
   const ok = exit.code === 0;

@@ -5,12 +5,13 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { KilnError } from "../errors.ts";
 import type { Settings } from "../settings/schema.ts";
 import { hashBytes } from "../util/cas.ts";
+import { stopOnInterrupt } from "../util/interrupt.ts";
 import { run, startFailure } from "../util/run.ts";
+import { withTempDir } from "../util/temp.ts";
 import { streamLayoutArchive } from "./archive.ts";
 import type { OciStore } from "./store.ts";
 
@@ -21,9 +22,8 @@ export function registryHost(ref: string): string {
 
 /** Pushes one stored image under each ref; returns the digest the registry reports for each. */
 export async function pushImage(store: OciStore, digest: string, refs: string[], settings: Settings): Promise<{ ref: string; digest: string }[]> {
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-push-"));
-  await fs.chmod(tmp, 0o700);
-  try {
+  // 0700: the auth file for the registry lives here too.
+  return withTempDir("kiln-push-", async (tmp) => {
     const layout = path.join(tmp, "layout");
     await store.exportLayout(digest, layout);
     const pushed: { ref: string; digest: string }[] = [];
@@ -43,9 +43,7 @@ export async function pushImage(store: OciStore, digest: string, refs: string[],
       pushed.push({ ref, digest: remote });
     }
     return pushed;
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
+  }, { mode: 0o700 });
 }
 
 /** A skopeo auth file for one host, in the private temp dir; undefined without credentials. */
@@ -61,6 +59,17 @@ async function authFile(dir: string, host: string, settings: Settings): Promise<
 /** Sockets of the containerd that a local dockerd runs (its own, or the system one). */
 const CONTAINERD_SOCKETS = ["/var/run/docker/containerd/containerd.sock", "/run/containerd/containerd.sock"];
 
+/**
+ * The containerd of the docker daemon kiln talks to, when that is the local
+ * default one; with DOCKER_HOST pointing elsewhere, a containerd socket here
+ * belongs to another daemon, and loading into it would load into the wrong engine.
+ */
+async function dockerdContainerd(): Promise<string | undefined> {
+  const host = process.env.DOCKER_HOST;
+  if (host && host !== "unix:///var/run/docker.sock") return undefined;
+  return firstExisting(CONTAINERD_SOCKETS);
+}
+
 /** `kiln/x:1` -> `docker.io/kiln/x:1`: the containerd image store keeps fully qualified names. */
 export function qualifiedName(ref: string): string {
   const first = ref.split("/")[0]!;
@@ -72,22 +81,19 @@ export function qualifiedName(ref: string): string {
  * Loads one stored image, every platform of it, into the local Docker engine
  * under each ref. With the containerd image store, `docker load` keeps only
  * the host's platform, so the archive goes straight to dockerd's containerd
- * (namespace moby) when its socket is here; otherwise `docker load`.
+ * (namespace moby) when it is the local daemon's; otherwise `docker load`.
  */
 export async function loadImage(store: OciStore, digest: string, refs: string[]): Promise<string[]> {
   if (refs.length === 0) return [];
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-load-"));
-  try {
+  return withTempDir("kiln-load-", async (tmp) => {
     const layout = path.join(tmp, "layout");
     await store.exportLayout(digest, layout, qualifiedName(refs[0]!));
-    const socket = await firstExisting(CONTAINERD_SOCKETS);
+    const socket = await dockerdContainerd();
     if (socket) await streamInto("ctr", ["--address", socket, "--namespace", "moby", "images", "import", "--all-platforms", "-"], layout);
     else await streamInto("docker", ["load", "--quiet"], layout);
     for (const ref of refs.slice(1)) await run("docker", ["tag", refs[0]!, ref], { what: `tag ${ref}` });
     return refs;
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
+  });
 }
 
 async function firstExisting(paths: string[]): Promise<string | undefined> {
@@ -98,13 +104,14 @@ async function firstExisting(paths: string[]): Promise<string | undefined> {
 /** Streams an OCI layout folder as a tar archive into a loader's stdin. */
 async function streamInto(cmd: string, args: string[], layout: string): Promise<void> {
   const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const forget = stopOnInterrupt(child);
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout.resume();
   const exited = new Promise<number>((resolve, reject) => {
     child.on("error", (e: NodeJS.ErrnoException) => reject(startFailure(e, cmd, "loading into the engine")));
     child.on("close", (code) => resolve(code ?? 1));
-  });
+  }).finally(forget);
   // Settled while the archive is still streaming when the loader cannot start: handled below, not unhandled.
   exited.catch(() => undefined);
   await streamLayoutArchive(layout, child.stdin).catch(() => undefined);

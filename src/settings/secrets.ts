@@ -10,10 +10,10 @@
  */
 import fs from "node:fs";
 import fsp from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { SITE_SECRET_IDS, type SiteSecretId } from "../definition/schema.ts";
 import { KilnError } from "../errors.ts";
+import { withTempDir } from "../util/temp.ts";
 import type { Settings } from "./schema.ts";
 
 const MOUNT = "/run/secrets";
@@ -138,50 +138,21 @@ export function renderSecrets(settings: Settings, ids: readonly string[]): Recor
   return out;
 }
 
-/* Folders to remove if the process is interrupted; signal handlers live only while one exists. */
-const live = new Set<string>();
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
-function removeAllNow(): void {
-  for (const dir of live) fs.rmSync(dir, { recursive: true, force: true });
-  live.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  removeAllNow();
-  uninstall();
-  // Re-raise: with our handler gone, the default action (or another handler) takes over.
-  process.kill(process.pid, signal);
-}
-
-function install(): void {
-  for (const s of SIGNALS) process.on(s, onSignal);
-  process.on("exit", removeAllNow);
-}
-
-function uninstall(): void {
-  for (const s of SIGNALS) process.off(s, onSignal);
-  process.off("exit", removeAllNow);
-}
-
 /**
  * Renders the secrets, writes them to a fresh 0700 folder (files 0600),
- * runs `fn` with the folder and removes it afterwards, whatever happens.
- * Rendering errors happen before anything is written.
+ * runs `fn` with the folder and removes it afterwards, whatever happens
+ * (interruptions included). Rendering errors happen before anything is written.
  */
 export async function withSecretsDir<T>(settings: Settings, ids: readonly string[], fn: (dir: string) => Promise<T>): Promise<T> {
   const files = renderSecrets(settings, ids);
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "kiln-secrets-"));
-  if (live.size === 0) install();
-  live.add(dir);
-  try {
-    await fsp.chmod(dir, 0o700);
-    for (const [id, content] of Object.entries(files)) {
-      await fsp.writeFile(path.join(dir, id), content, { mode: 0o600, flag: "wx" });
-    }
-    return await fn(dir);
-  } finally {
-    await fsp.rm(dir, { recursive: true, force: true });
-    if (live.delete(dir) && live.size === 0) uninstall();
-  }
+  return withTempDir(
+    "kiln-secrets-",
+    async (dir) => {
+      for (const [id, content] of Object.entries(files)) {
+        await fsp.writeFile(path.join(dir, id), content, { mode: 0o600, flag: "wx" });
+      }
+      return fn(dir);
+    },
+    { mode: 0o700 },
+  );
 }

@@ -1,6 +1,7 @@
 /** Running a helper program to completion, with one-line errors the user can act on. */
 import { spawn } from "node:child_process";
 import { KilnError } from "../errors.ts";
+import { stopOnInterrupt } from "./interrupt.ts";
 
 export interface RunResult {
   stdout: Buffer;
@@ -28,6 +29,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions): Promis
   // stdin is a pipe only when there is something to feed; otherwise the child gets /dev/null.
   const stdin = opts.input === undefined ? "ignore" : "pipe";
   const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [stdin, "pipe", "pipe"] });
+  const forget = stopOnInterrupt(child);
   const out: Buffer[] = [];
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => out.push(d));
@@ -40,7 +42,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions): Promis
   const code = await new Promise<number>((resolve, reject) => {
     child.on("error", (e: NodeJS.ErrnoException) => reject(startFailure(e, cmd, opts.what)));
     child.on("close", (c) => resolve(c ?? 1));
-  });
+  }).finally(forget);
   const result = { stdout: Buffer.concat(out), stderr, code };
   if (code !== 0 && !opts.allowFailure) {
     const last = stderr.trim().split("\n").filter(Boolean).pop() ?? `exit code ${code}`;

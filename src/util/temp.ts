@@ -1,0 +1,33 @@
+/**
+ * Temporary folders that never outlive their use: removed when `fn` settles
+ * (success or error) and, through `onInterrupt`, when kiln is interrupted.
+ */
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { onInterrupt } from "./interrupt.ts";
+
+export interface TempDirOptions {
+  /** Folder to create it in (default the system temp folder, i.e. $TMPDIR). */
+  parent?: string;
+  /** Mode of the folder, e.g. 0o700 for secrets. */
+  mode?: number;
+  /** Leave it in place once `fn` is done (it is still removed if kiln is interrupted). */
+  keep?: boolean;
+}
+
+/** Creates `<parent>/<prefix>XXXXXX`, runs `fn` with it, removes it whatever happens. */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>, opts: TempDirOptions = {}): Promise<T> {
+  const parent = opts.parent ?? os.tmpdir();
+  await fsp.mkdir(parent, { recursive: true });
+  const dir = await fsp.mkdtemp(path.join(parent, prefix));
+  const forget = onInterrupt(() => fs.rmSync(dir, { recursive: true, force: true }));
+  try {
+    if (opts.mode !== undefined) await fsp.chmod(dir, opts.mode);
+    return await fn(dir);
+  } finally {
+    if (!opts.keep) await fsp.rm(dir, { recursive: true, force: true });
+    forget();
+  }
+}
