@@ -24,7 +24,8 @@ const live = new Map<string, string[]>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 function onSignal(signal: NodeJS.Signals): void {
-  for (const argv of live.values()) spawnSync("docker", argv, { stdio: "ignore" });
+  // Newest first: containers before the volumes and networks they use, before the images they run.
+  for (const argv of [...live.values()].reverse()) spawnSync("docker", argv, { stdio: "ignore" });
   live.clear();
   for (const sig of SIGNALS) process.off(sig, onSignal);
   process.kill(process.pid, signal);
@@ -40,20 +41,26 @@ export function untrack(key: string): void {
   if (live.delete(key) && live.size === 0) for (const sig of SIGNALS) process.off(sig, onSignal);
 }
 
-export function hardenedArgs(p: HardenedProfile): string[] {
+/** The locked-down flags every container kiln test starts gets; without a user, the image's. */
+export function lockdownArgs(platform: string, user?: string): string[] {
   return [
     "--read-only",
     "--cap-drop=ALL",
     "--security-opt",
     "no-new-privileges",
-    "--user",
-    p.user,
+    ...(user === undefined ? [] : ["--user", user]),
     "--tmpfs",
     "/tmp",
     "--platform",
-    p.platform,
+    platform,
     "--label",
     `${TEST_LABEL}=1`,
+  ];
+}
+
+export function hardenedArgs(p: HardenedProfile): string[] {
+  return [
+    ...lockdownArgs(p.platform, p.user),
     ...p.volumes.flatMap((v) => ["--volume", v]),
     ...Object.entries(p.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
   ];
@@ -61,6 +68,26 @@ export function hardenedArgs(p: HardenedProfile): string[] {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Runs a docker command that creates something (`network create`, `volume create`,
+ * `run --detach`), remembering `removeArgv` under `key` until `removeTracked(key)`.
+ */
+export async function createTracked(key: string, createArgv: string[], removeArgv: string[]): Promise<{ ok: true } | { error: string }> {
+  track(key, removeArgv);
+  const r = await run("docker", createArgv, { what: `docker ${createArgv[0]}`, allowFailure: true });
+  if (r.code === 0) return { ok: true };
+  await removeTracked(key);
+  return { error: r.stderr.trim().split("\n").pop() ?? `exit code ${r.code}` };
+}
+
+/** Removes what `createTracked` made under `key` (nothing when it is not tracked). */
+export async function removeTracked(key: string): Promise<void> {
+  const argv = live.get(key);
+  if (!argv) return;
+  await run("docker", argv, { what: `docker ${argv[0]}`, allowFailure: true });
+  untrack(key);
 }
 
 /** Starts a detached container; returns its id, or the engine's error line. */
@@ -99,6 +126,18 @@ export async function containerLogs(id: string, lines = 20): Promise<string[]> {
 
 export type HealthOutcome = { ok: true; waitedMs: number } | { ok: false; reason: string; log: string[] };
 
+/**
+ * A started service is ready when its HEALTHCHECK says healthy, or, without one,
+ * when it is still running after two seconds.
+ */
+export async function waitStarted(id: string, hasHealthcheck: boolean, timeoutMs: number): Promise<HealthOutcome> {
+  if (hasHealthcheck) return waitHealthy(id, timeoutMs);
+  const started = Date.now();
+  await new Promise((r) => setTimeout(r, 2000));
+  const s = await inspectState(id);
+  return s.Running ? { ok: true, waitedMs: Date.now() - started } : { ok: false, reason: `the container exited with code ${s.ExitCode}`, log: await containerLogs(id) };
+}
+
 /** Polls until the container's HEALTHCHECK says healthy; fails early when it exits or turns unhealthy. */
 export async function waitHealthy(id: string, timeoutMs: number): Promise<HealthOutcome> {
   const started = Date.now();
@@ -111,6 +150,12 @@ export async function waitHealthy(id: string, timeoutMs: number): Promise<Health
     if (Date.now() - started > timeoutMs) return { ok: false, reason: `not healthy after ${Math.round(timeoutMs / 1000)}s (${s.Health?.Status ?? "no health status"})`, log: healthLog };
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Stops a container the way the engine would (SIGTERM, then SIGKILL after 30 s); the engine's error line if it cannot. */
+export async function stopContainer(id: string): Promise<string | undefined> {
+  const r = await run("docker", ["stop", "--time", "30", id], { what: "docker stop", allowFailure: true });
+  return r.code === 0 ? undefined : (r.stderr.trim().split("\n").pop() ?? `exit code ${r.code}`);
 }
 
 export async function removeContainer(id: string): Promise<void> {
@@ -130,26 +175,43 @@ export async function runOnce(
   command: string[],
   entrypoint: string[] | undefined,
   timeoutMs: number,
-): Promise<{ code: number; output: string; timedOut: boolean }> {
+): Promise<CompletedRun> {
   const name = uniqueName("kiln-test-run");
   // `entrypoint: []` clears the image's entrypoint: the command is then the whole command line.
   const ep = entrypoint ? ["--entrypoint", entrypoint[0] ?? ""] : [];
   const args = ["run", "--rm", "--name", name, ...hardenedArgs(p), ...ep, image, ...(entrypoint?.slice(1) ?? []), ...command];
-  track(name, ["rm", "--force", "--volumes", name]);
+  return runToCompletion(args, timeoutMs, name);
+}
+
+export interface CompletedRun {
+  code: number;
+  /** stdout and stderr together, in arrival order. */
+  output: string;
+  timedOut: boolean;
+}
+
+/**
+ * Runs `docker ARGV` to its end. With `container` (the name a `docker run --rm`
+ * gives its container) the container is tracked, and removed on timeout;
+ * otherwise (`docker exec`) the docker client is killed on timeout.
+ */
+export function runToCompletion(argv: string[], timeoutMs: number, container?: string): Promise<CompletedRun> {
+  if (container) track(container, ["rm", "--force", "--volumes", container]);
   return new Promise((resolve, reject) => {
-    const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("docker", argv, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     let timedOut = false;
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => {
       timedOut = true;
-      void run("docker", ["rm", "--force", name], { what: "docker rm", allowFailure: true });
+      if (container) void run("docker", ["rm", "--force", container], { what: "docker rm", allowFailure: true });
+      else child.kill("SIGKILL");
     }, timeoutMs);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      untrack(name);
+      if (container) untrack(container);
       resolve({ code: code ?? 1, output, timedOut });
     });
   });

@@ -11,6 +11,7 @@ import { isKilnError, KilnError } from "../errors.ts";
 import { parseDockerfile, targetStage, type ParsedDockerfile } from "./dockerfile.ts";
 import { sortFindings, type Finding } from "./findings.ts";
 import { finalSetting, lintDockerfile, type InheritedSettings } from "./lint-dockerfile.ts";
+import { clientImageRefs, missingClientFiles, runtimeField } from "./client-definition.ts";
 import { runtimeOf } from "./images.ts";
 import { findShellScripts, shellcheck } from "./shellcheck.ts";
 
@@ -47,6 +48,7 @@ export async function lint(opts: LintOptions): Promise<LintResult> {
     const image = loaded.get(name);
     if (!image) continue;
     findings.push(...checkParents(image, catalog));
+    findings.push(...(await checkClients(image, catalog)));
     findings.push(...(await checkDockerfile(image, await inheritedSettings(image, catalog))));
     scriptDirs.push(image.dir);
     const context = path.resolve(image.dir, image.def.context);
@@ -68,6 +70,17 @@ function checkParents(image: LoadedImage, catalog: Catalog): Finding[] {
     }
   }
   return out;
+}
+
+/** Client scenarios: mounted files exist in the definition's folder, client and fixture images are in the catalog. */
+async function checkClients(image: LoadedImage, catalog: Catalog): Promise<Finding[]> {
+  const messages = new Set<string>();
+  for (const target of Object.keys(image.def.targets)) {
+    const runtime = runtimeOf(image.def, target);
+    const at = runtimeField(image, target);
+    for (const p of [...(await missingClientFiles(image.dir, runtime, at)), ...clientImageRefs(runtime, at, catalog).problems]) messages.add(`${p.field}: ${p.message}`);
+  }
+  return [...messages].map((message) => ({ file: image.file, line: 1, rule: "definition", message }));
 }
 
 async function readDockerfile(image: LoadedImage): Promise<{ file: string; df?: ParsedDockerfile }> {

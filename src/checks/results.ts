@@ -15,6 +15,8 @@ export interface CheckResult {
   /** More lines shown under a failure (health log, output excerpt, file list). */
   details?: string[];
   durationMs?: number;
+  /** What the check's command printed, for the JUnit report (`<system-out>`). */
+  output?: string;
 }
 
 export function formatResults(results: CheckResult[]): string {
@@ -54,10 +56,11 @@ export function junitXml(results: CheckResult[]): string {
     for (const r of rs) {
       const name = r.name === r.rule ? r.rule : `${r.rule}: ${r.name}`;
       const open = `    <testcase classname="${xml(s)}" name="${xml(name)}" time="${((r.durationMs ?? 0) / 1000).toFixed(3)}"`;
-      if (r.ok) lines.push(`${open}/>`);
+      if (r.ok && r.output === undefined) lines.push(`${open}/>`);
       else {
         lines.push(`${open}>`);
-        lines.push(`      <failure message="${xml(r.message)}" type="${xml(r.rule)}">${xml([r.message, ...(r.details ?? [])].join("\n"))}</failure>`);
+        if (!r.ok) lines.push(`      <failure message="${xml(r.message)}" type="${xml(r.rule)}">${xml([r.message, ...(r.details ?? [])].join("\n"))}</failure>`);
+        if (r.output !== undefined) lines.push(`      <system-out>${xml(r.output)}</system-out>`);
         lines.push("    </testcase>");
       }
     }
