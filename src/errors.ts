@@ -23,3 +23,17 @@ export class KilnError extends Error {
 export function isKilnError(e: unknown): e is KilnError {
   return e instanceof KilnError;
 }
+
+const MAKE_ROOM = "free some space, or point the store (KILN_STORE) or the cache (KILN_CACHE_DIR) at a larger disk, and run again";
+
+/**
+ * A full disk is the user's to fix, not a bug: one line saying what could
+ * not be written (`what`, else the path the system names) and what to do.
+ */
+export function diskFullError(e: unknown, what?: string, hint?: string): KilnError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err?.code !== "ENOSPC" && err?.code !== "EDQUOT") return undefined;
+  const reason = err.code === "EDQUOT" ? "disk quota exceeded" : "no space left on device";
+  const message = what ? `${what}: ${reason}` : `cannot write ${err.path ?? "a file"}: ${reason}`;
+  return new KilnError(message, hint ? `${hint}; ${MAKE_ROOM}` : MAKE_ROOM);
+}

@@ -8,7 +8,7 @@
 import { buildImage, type BuildOptions } from "../build/build.ts";
 import { loadCatalog } from "../definition/catalog.ts";
 import { detectEngine } from "../engine/detect.ts";
-import { KilnError } from "../errors.ts";
+import { diskFullError, KilnError } from "../errors.ts";
 import { OciStore } from "../oci/store.ts";
 import { catalogRoot, storeDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
@@ -128,8 +128,9 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
     images: outcomes.map((o) => {
       if (o.status === "done") return o.value;
       if (o.status === "failed") {
-        if (!(o.error instanceof KilnError)) out.write(`${o.ref}: ${o.error instanceof Error ? (o.error.stack ?? o.error.message) : String(o.error)}\n`);
-        return { ref: o.ref, action: "failed", reasons: [], error: errorLine(o.error), platforms: [] };
+        const error = diskFullError(o.error) ?? o.error;
+        if (!(error instanceof KilnError)) out.write(`${o.ref}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+        return { ref: o.ref, action: "failed", reasons: [], error: errorLine(error), platforms: [] };
       }
       return { ref: o.ref, action: "blocked", reasons: [`${o.by} failed`], platforms: [] };
     }),

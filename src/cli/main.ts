@@ -3,7 +3,7 @@
  * registers itself; this file only wires them and turns errors into one line.
  */
 import { Command, CommanderError } from "commander";
-import { isKilnError } from "../errors.ts";
+import { diskFullError, isKilnError } from "../errors.ts";
 import { commandsFor } from "./commands/index.ts";
 
 export async function main(argv: string[]): Promise<number> {
@@ -17,9 +17,10 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode ? Number(process.exitCode) : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (isKilnError(e)) {
-      process.stderr.write(`kiln: ${e.toLine()}\n`);
-      return e.exitCode;
+    const known = isKilnError(e) ? e : diskFullError(e);
+    if (known) {
+      process.stderr.write(`kiln: ${known.toLine()}\n`);
+      return known.exitCode;
     }
     throw e;
   }

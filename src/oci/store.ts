@@ -4,11 +4,14 @@
  * Builds export here first; load, push, tests and child builds read from here,
  * so what is published is exactly what was built, digests preserved.
  */
+import { rmSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
-import { KilnError } from "../errors.ts";
+import { diskFullError, KilnError } from "../errors.ts";
 import { hashFile } from "../util/cas.ts";
+import { onInterrupt } from "../util/interrupt.ts";
+import { removeOrphans, temporaryName } from "../util/temp.ts";
 
 export const MEDIA_INDEX = "application/vnd.oci.image.index.v1+json";
 export const MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -53,16 +56,27 @@ export function platformOf(d: Descriptor): string {
   return p ? `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}` : "unknown";
 }
 
+const swept = new Set<string>();
+
 export class OciStore {
   private constructor(readonly dir: string) {}
 
-  /** Opens (creating when missing) the layout at `dir`. */
+  /**
+   * Opens (creating when missing) the layout at `dir`. Creation never
+   * replaces a file another process wrote in the meantime: an empty index
+   * written over a fresh one would drop that process's image.
+   */
   static async open(dir: string): Promise<OciStore> {
     await fs.mkdir(path.join(dir, "blobs", "sha256"), { recursive: true });
+    // A writer killed outright (SIGKILL, power loss) leaves its temporary file: the first open in a process sweeps them.
+    if (!swept.has(path.resolve(dir))) {
+      swept.add(path.resolve(dir));
+      await Promise.all([removeOrphans(dir), removeOrphans(path.join(dir, "blobs", "sha256"))]);
+    }
     const layout = path.join(dir, "oci-layout");
-    if (!(await exists(layout))) await writeAtomic(layout, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    if (!(await exists(layout))) await createOnce(layout, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
     const index = path.join(dir, "index.json");
-    if (!(await exists(index))) await writeAtomic(index, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_INDEX, manifests: [] }));
+    if (!(await exists(index))) await createOnce(index, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_INDEX, manifests: [] }));
     return new OciStore(dir);
   }
 
@@ -132,6 +146,15 @@ export class OciStore {
    * by hash) and points `ref` at its top descriptor.
    */
   async importLayout(srcDir: string, ref: string, annotations: Record<string, string> = {}): Promise<StoredImage> {
+    try {
+      return await this.importLayoutOrThrow(srcDir, ref, annotations);
+    } catch (e) {
+      // Blobs copied before the disk filled up are whole and verified (each lands by rename): the next import reuses them.
+      throw diskFullError(e, `the store ${this.dir} is full: ${ref} was not stored`, "the store is unchanged and its earlier images are intact") ?? e;
+    }
+  }
+
+  private async importLayoutOrThrow(srcDir: string, ref: string, annotations: Record<string, string>): Promise<StoredImage> {
     const srcIndex = JSON.parse(await fs.readFile(path.join(srcDir, "index.json"), "utf8")) as OciIndex;
     const top = srcIndex.manifests[0];
     if (!top || srcIndex.manifests.length !== 1) throw new Error(`expected one image in ${srcDir}, found ${srcIndex.manifests.length}`);
@@ -142,9 +165,11 @@ export class OciStore {
       const src = path.join(blobsDir, hex);
       const actual = await hashFile(src);
       if (actual !== hex) throw new Error(`engine export is corrupt: blob ${hex} hashes to ${actual}`);
-      const tmp = `${this.blobPath(digest)}.tmp-${process.pid}`;
-      await fs.copyFile(src, tmp);
-      await fs.rename(tmp, this.blobPath(digest));
+      const tmp = temporaryName(this.blobPath(digest));
+      await removeOnFailure(tmp, async () => {
+        await fs.copyFile(src, tmp);
+        await fs.rename(tmp, this.blobPath(digest));
+      });
     }
     const { annotations: engineAnnotations, ...plain } = top;
     void engineAnnotations;
@@ -223,8 +248,37 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
+/** Runs `write`, which creates `tmp`; if it fails (a full disk) or kiln is interrupted meanwhile, `tmp` goes too. */
+async function removeOnFailure(tmp: string, write: () => Promise<void>): Promise<void> {
+  const forget = onInterrupt(() => rmSync(tmp, { force: true }));
+  try {
+    await write();
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  } finally {
+    forget();
+  }
+}
+
+/** Replaces `file` whole or not at all: readers see the old or the new content, never a part. */
 export async function writeAtomic(file: string, content: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
+  const tmp = temporaryName(file);
+  await removeOnFailure(tmp, async () => {
+    await fs.writeFile(tmp, content);
+    await fs.rename(tmp, file);
+  });
+}
+
+/** Creates `file` whole, unless it exists already (then it is left as it is). */
+async function createOnce(file: string, content: string): Promise<void> {
+  const tmp = temporaryName(file);
+  await removeOnFailure(tmp, async () => {
+    await fs.writeFile(tmp, content);
+    // link() fails when the target exists, where rename() would replace it.
+    await fs.link(tmp, file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "EEXIST") throw e;
+    });
+    await fs.rm(tmp, { force: true });
+  });
 }

@@ -11,6 +11,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
+import { removeOrphans } from "./temp.ts";
 
 export type HashAlgorithm = "sha256" | "sha512";
 
@@ -83,23 +84,6 @@ export class ContentStore {
     } finally {
       await fs.rm(tmp, { force: true });
     }
-  }
-}
-
-/** Removes `.tmp-<pid>-*` files whose writing process is gone (killed mid-download). */
-async function removeOrphans(dir: string): Promise<void> {
-  for (const name of await fs.readdir(dir)) {
-    const pid = /^\.tmp-(\d+)-/.exec(name)?.[1];
-    if (pid && !isAlive(Number(pid))) await fs.rm(path.join(dir, name), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
   }
 }
 

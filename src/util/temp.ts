@@ -6,7 +6,37 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 import { onInterrupt } from "./interrupt.ts";
+
+/**
+ * `<file>.tmp-<pid>-<random>`: unique even for two writes of the same file
+ * in one process at once, and telling which process wrote it, so that
+ * `removeOrphans` can sweep what a killed writer left.
+ */
+export function temporaryName(file: string): string {
+  return `${file}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
+}
+
+const TEMPORARY = /\.tmp-(\d+)-/;
+
+/** Removes temporary files in `dir` (as named by temporaryName, or `.tmp-<pid>-*`) whose writing process is gone. */
+export async function removeOrphans(dir: string): Promise<void> {
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = TEMPORARY.exec(name)?.[1];
+    if (pid && !isAlive(Number(pid))) await fsp.rm(path.join(dir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
+  }
+}
 
 export interface TempDirOptions {
   /** Folder to create it in (default the system temp folder, i.e. $TMPDIR). */
