@@ -79,7 +79,10 @@ export async function resolvePackageSet(
   try {
     await run("apt-get", ["-q", "update"], { env, maxBuffer: 64 * 1024 * 1024 });
     const { stdout } = await run("apt-get", ["-q", "--simulate", "install", ...request.packages], { env, maxBuffer: 64 * 1024 * 1024 });
-    return parseAptSimulation(stdout, arch);
+    // apt may "reinstall" an installed package at the same version (the status carries no
+    // relations, so the record differs from the index's): the image has it already.
+    const has = new Set(installed.map((p) => `${p.name} ${p.version} ${p.architecture}`));
+    return parseAptSimulation(stdout, arch).filter((p) => !has.has(`${p.name} ${p.version} ${p.architecture}`));
   } catch (e) {
     const out = `${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}`;
     const lines = out.split("\n").filter((l) => /^(E:| \S+ : Depends)/.test(l));

@@ -144,6 +144,19 @@ describe("deb-install", () => {
     expect(await exists(path.join(all, "usr/lib/aarch64-linux-gnu"))).toBe(false);
   });
 
+  it("leaves out what --without names, and refuses a --without that matches nothing", async () => {
+    const root = path.join(await tempDir(), "dist");
+    const r = run(["--debs", repo, "--without", "libthing1", root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("deb-install: libthing1 left out (--without)\n");
+    expect(await exists(path.join(root, "usr/lib/x86_64-linux-gnu/libthing.so.1"))).toBe(false);
+    const manifest = await fs.readFile(path.join(root, "usr/share/kiln/packages/packages.tsv"), "utf8");
+    expect(manifest).not.toContain("libthing1");
+    const bad = run(["--debs", repo, "--without", "nosuch", root]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("deb-install: --without nosuch: nosuch is not among the packages to unpack\n");
+  });
+
   it("refuses a package that is not locked, naming it and the fix", async () => {
     const root = path.join(await tempDir(), "dist");
     const r = run(["--debs", repo, root, "tool", "nosuch"]);
