@@ -8,8 +8,9 @@ import path from "node:path";
 import { mustRun, REPO } from "../e2e/helpers.ts";
 import { staticBusybox } from "./busybox.ts";
 
-export async function brokenCatalog(dest: string, extra: Record<string, string> = {}): Promise<string> {
-  await fs.cp(path.join(REPO, "test/fixtures/broken"), dest, { recursive: true });
+/** `also`: more fixture catalogs (folders under test/fixtures) merged into the copy, e.g. "faults". */
+export async function brokenCatalog(dest: string, extra: Record<string, string> = {}, also: string[] = []): Promise<string> {
+  for (const fixtures of ["broken", ...also]) await fs.cp(path.join(REPO, "test/fixtures", fixtures), dest, { recursive: true });
   for (const [rel, content] of Object.entries(extra)) {
     await fs.mkdir(path.dirname(path.join(dest, rel)), { recursive: true });
     await fs.writeFile(path.join(dest, rel), content);
