@@ -9,7 +9,8 @@ export default defineImage({
   parents: { "base-builder": "base:builder", "base-auditor": "base:auditor", "base-runtime": "base:runtime" },
   inputs: {
     // Caddy's Go modules cannot be fetched here: the router is assembled from Debian's binary package.
-    debian: { suite: "bookworm", packages: ["caddy", "libzstd1", "media-types"] },
+    // Locked on top of base-runtime: the lock holds just what the router adds (deb-install unpacks it).
+    debian: { suite: "bookworm", packages: ["caddy", "media-types"], onTopOf: "base-runtime" },
   },
   outputs: { names: ["kiln/router"], tags: ["latest", "2.6-{snapshotDate}"] },
   metadata: { title: "kiln router", licenses: "Apache-2.0", documentation: "docs/images.md" },

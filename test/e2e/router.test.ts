@@ -51,7 +51,7 @@ describe("router", () => {
     const img = await readImage(env, router.digest, platform);
     const names = [...img.files.keys()];
     for (const bad of FORBIDDEN_IN_RUNTIME) expect(names.filter((n) => bad.test(n))).toEqual([]);
-    for (const need of ["boot/caddy", "boot/healthcheck", "boot/entrypoint.sh", "etc/mime.types"]) expect(img.files.has(need), need).toBe(true);
+    for (const need of ["usr/bin/caddy", "boot/healthcheck", "boot/entrypoint.sh", "etc/mime.types", "usr/share/kiln/packages/router.tsv", "usr/share/kiln/packages/base-runtime.tsv", "usr/share/doc/caddy/copyright"]) expect(img.files.has(need), need).toBe(true);
     expect((img.config.history ?? []).filter((h) => /\bRUN\b/.test(h.created_by ?? ""))).toEqual([]);
     expect(img.config.config.User).toBe("2000:2000");
     expect(img.config.config.Healthcheck?.Test).toEqual(["CMD", "/boot/healthcheck", "9180", "/health"]);
