@@ -161,6 +161,19 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
   }, { parent: path.join(cacheDir(ctx.settings), "work") });
 }
 
+/**
+ * Publishes what the store holds for a request (load, push) without
+ * building: a catalog build's up-to-date image, e.g. when a push failed
+ * before and the same command runs again.
+ */
+export async function publishStored(req: BuildRequest, ctx: BuildContext): Promise<Pick<BuildResult, "digest" | "loaded" | "pushed">> {
+  const { plan, store } = await planBuild(req, ctx);
+  const stored = await store.require(plan.ref);
+  const loaded = await loadIntoDocker(store, stored.digest, plan.load);
+  const pushed = plan.push.length ? await pushImage(store, stored.digest, plan.push, ctx.settings) : [];
+  return { digest: stored.digest, loaded, pushed };
+}
+
 /** Points the plan's prepared contexts at what preparation actually produced. */
 function withPrepared(plan: BuildPlan, prepared: { contextDir?: string; namedContexts: Record<string, string> }, workDir: string): BuildPlan {
   const namedContexts: BuildPlan["namedContexts"] = { ...plan.namedContexts };

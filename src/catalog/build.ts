@@ -5,7 +5,7 @@
  * reach children by digest from the store: buildImage resolves them there,
  * the scheduler only makes sure they are built first.
  */
-import { buildImage, type BuildOptions } from "../build/build.ts";
+import { buildImage, publishStored, type BuildOptions } from "../build/build.ts";
 import { loadCatalog } from "../definition/catalog.ts";
 import { detectEngine } from "../engine/detect.ts";
 import { diskFullError, KilnError } from "../errors.ts";
@@ -48,6 +48,8 @@ export interface CatalogBuildContext {
   stdout?: NodeJS.WritableStream;
   /** Stand-in for buildImage (tests of the scheduling logic). */
   build?: typeof buildImage;
+  /** Stand-in for publishStored. */
+  publish?: typeof publishStored;
 }
 
 /**
@@ -98,6 +100,12 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
       await pinned.get(node.image.name);
       const fresh = await checkNode(node, staleness, entries);
       if (fresh.status === "up-to-date" && !opts.force) {
+        // Asked to push or load: an image that needs no build is still published (a retry after a failed push).
+        if ((opts.request?.push || opts.request?.load) && !opts.dryRun) {
+          const published = await (ctx.publish ?? publishStored)({ ...opts.request, ref, platforms }, { settings: ctx.settings, root, out });
+          say(`${ref}: up to date${describePublished(published)}`);
+          return reportEntry(store, state, { ref, action: "up-to-date", reasons: [], digest: fresh.digest, pushed: published.pushed, loaded: published.loaded });
+        }
         say(`${ref}: up to date`);
         return reportEntry(store, state, { ref, action: "up-to-date", reasons: [], digest: fresh.digest });
       }
@@ -114,7 +122,8 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
       );
       // Recorded here too, so the record holds whatever buildImage does with annotations.
       await recordInputs(store, state, ref, fresh.inputs);
-      return reportEntry(store, state, { ref, action: "built", reasons, digest: result.digest, durationMs: result.durationMs, steps: result.steps });
+      const published = { ...(result.pushed.length ? { pushed: result.pushed } : {}), ...(result.loaded.length ? { loaded: result.loaded } : {}) };
+      return reportEntry(store, state, { ref, action: "built", reasons, digest: result.digest, durationMs: result.durationMs, steps: result.steps, ...published });
     },
   });
 
@@ -164,6 +173,11 @@ function describeSelection(s: Selection): string {
   if (s.category) return `category ${s.category}`;
   if (s.refs?.length) return s.refs.join(", ");
   return "the selection (the catalog is empty)";
+}
+
+function describePublished(p: { loaded: string[]; pushed: { ref: string }[] }): string {
+  const parts = [...(p.loaded.length ? [`loaded ${p.loaded.join(", ")}`] : []), ...(p.pushed.length ? [`pushed ${p.pushed.map((x) => x.ref).join(", ")}`] : [])];
+  return parts.length ? `, ${parts.join(", ")}` : "";
 }
 
 function errorLine(e: unknown): string {

@@ -23,6 +23,10 @@ export interface ReportEntry {
   durationMs?: number;
   /** Engine steps and how many came from the build cache (when the engine reported them). */
   steps?: { total: number; cached: number };
+  /** Where this run pushed it (absent: not pushed). */
+  pushed?: { ref: string; digest: string }[];
+  /** Tags this run loaded it under into the local engine. */
+  loaded?: string[];
   /** From `kiln verify` of this very digest: "verified" (two clean builds gave it), "differs", or "not verified". */
   reproducible?: "verified" | "differs" | "not verified";
   platforms: PlatformSize[];

@@ -32,10 +32,11 @@ export async function pushImage(store: OciStore, digest: string, refs: string[],
       const tlsOff = settings.insecureRegistries.includes(host);
       const auth = await authFile(tmp, host, settings);
       const common = [...(tlsOff ? ["--dest-tls-verify=false"] : []), ...(auth ? ["--dest-authfile", auth] : [])];
-      await run("skopeo", ["copy", "--quiet", "--all", "--preserve-digests", ...common, `oci:${layout}`, `docker://${ref}`], {
-        what: `push ${ref}`,
-        hint: `check that the registry ${host} answers and accepts pushes (credentials in the site config)`,
-      });
+      const copied = await run("skopeo", ["copy", "--quiet", "--all", "--preserve-digests", ...common, `oci:${layout}`, `docker://${ref}`], { what: `push ${ref}`, allowFailure: true });
+      if (copied.code !== 0) {
+        const done = pushed.length ? ` (pushed before it: ${pushed.map((p) => p.ref).join(", ")})` : "";
+        throw new KilnError(`push ${ref}: ${pushFailure(copied.stderr, host)}${done}`, `nothing else was pushed; the image stays in the store: run the same command again once the registry ${host} answers and accepts pushes (credentials in the site config)`);
+      }
       const inspectFlags = [...(tlsOff ? ["--tls-verify=false"] : []), ...(auth ? ["--authfile", auth] : [])];
       const raw = await run("skopeo", ["inspect", "--raw", ...inspectFlags, `docker://${ref}`], { what: `inspect ${ref}` });
       const remote = `sha256:${hashBytes(raw.stdout)}`;
@@ -44,6 +45,18 @@ export async function pushImage(store: OciStore, digest: string, refs: string[],
     }
     return pushed;
   }, { mode: 0o700 });
+}
+
+/** skopeo's last words (`level=fatal msg="..."`), as one line a user can act on. */
+export function pushFailure(stderr: string, host: string): string {
+  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
+  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"');
+  if (/connection refused/i.test(msg)) return `the registry ${host} does not answer (connection refused)`;
+  if (/no such host|server misbehaving/i.test(msg)) return `the registry ${host} is not known (DNS: no such host)`;
+  if (/i\/o timeout|deadline exceeded|TLS handshake timeout/i.test(msg)) return `the registry ${host} does not answer (timed out)`;
+  if (/unauthorized|authentication required|denied/i.test(msg)) return `the registry ${host} refuses the push (${msg.split(": ").pop()})`;
+  if (/server gave HTTP response to HTTPS client/i.test(msg)) return `the registry ${host} speaks plain HTTP: add it to insecureRegistries`;
+  return msg || "skopeo failed";
 }
 
 /** A skopeo auth file for one host, in the private temp dir; undefined without credentials. */

@@ -27,7 +27,16 @@ async function build(req: BuildOptions, ctx: { settings: Settings }): Promise<Bu
   if (failing.has(req.ref)) throw new Error(`engine said no to ${req.ref}`);
   const store = await OciStore.open(ctx.settings.store!);
   const digest = await fakeBuild(store, req.ref, String(Date.now() + Math.random()));
-  return { ref: req.ref, digest, durationMs: 5, steps: { total: 3, cached: 1 } } as unknown as BuildResult;
+  return { ref: req.ref, digest, durationMs: 5, steps: { total: 3, cached: 1 }, pushed: req.push ? [{ ref: `reg/${req.ref}`, digest }] : [], loaded: [] } as unknown as BuildResult;
+}
+
+let published: string[];
+
+/** Stands in for publishStored: a push of what the store holds. */
+async function publish(req: BuildOptions, ctx: { settings: Settings }) {
+  published.push(req.ref);
+  const digest = (await (await OciStore.open(ctx.settings.store!)).require(req.ref)).digest;
+  return { digest, loaded: [], pushed: [{ ref: `reg/${req.ref}`, digest }] };
 }
 
 async function run(selection: Parameters<typeof buildCatalog>[0], opts: Parameters<typeof buildCatalog>[1] = {}) {
@@ -36,7 +45,7 @@ async function run(selection: Parameters<typeof buildCatalog>[0], opts: Paramete
   const stdout = new PassThrough();
   const chunks: string[] = [];
   stdout.on("data", (c: Buffer) => chunks.push(c.toString()));
-  const report = await buildCatalog(selection, opts, { settings, root, build, out, stdout });
+  const report = await buildCatalog(selection, opts, { settings, root, build, publish, out, stdout });
   return { report, built, table: chunks.join("") };
 }
 
@@ -50,6 +59,7 @@ beforeEach(async () => {
   const tmp = await tempDir("kiln-store-");
   settings = settingsSchema.parse({ store: path.join(tmp, "store") });
   failing = new Set();
+  published = [];
 });
 
 describe("buildCatalog", () => {
@@ -103,6 +113,19 @@ describe("buildCatalog", () => {
     built = [];
     await expect(buildCatalog({ all: true }, {}, { settings, root: bad, build, out: new PassThrough(), stdout: new PassThrough() })).rejects.toThrow("cycle: a -> b -> a");
     expect(built).toEqual([]);
+  });
+
+  it("with --push, pushes what it builds and what it finds up to date, and reports both", async () => {
+    await run({ refs: ["debian"] });
+    await fs.writeFile(path.join(root, "images/other/a.txt"), "changed\n");
+    const { built, report } = await run({ refs: ["debian", "other"] }, { request: { push: true } });
+    expect(built).toEqual(["other:image"]);
+    expect(published).toEqual(["debian:image"]);
+    for (const ref of ["debian:image", "other:image"]) {
+      const entry = report.images.find((i) => i.ref === ref)!;
+      expect(entry.pushed).toEqual([{ ref: `reg/${ref}`, digest: entry.digest }]);
+    }
+    expect(report.images.find((i) => i.ref === "debian:image")!.action).toBe("up-to-date");
   });
 
   it("a dry run decides without building", async () => {
