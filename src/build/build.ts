@@ -11,7 +11,7 @@ import { renderBuildx } from "../engine/buildx.ts";
 import { substitute } from "../engine/common.ts";
 import { requireEngine } from "../engine/detect.ts";
 import { createProgress, type ProgressMode } from "../engine/progress.ts";
-import { runEngineCommand } from "../engine/run.ts";
+import { lostEngine, runEngineCommand } from "../engine/run.ts";
 import { KilnError } from "../errors.ts";
 import { gitMetadata, metadataBuildArgs, metadataLabels } from "../git/metadata.ts";
 import { readLock } from "../lock/io.ts";
@@ -145,6 +145,9 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
       const summary = outcome.failure ?? `the engine exited with code ${outcome.code}`;
       const [first, ...rest] = summary.split("\n");
       if (rest.length) (ctx.out ?? process.stderr).write(rest.join("\n") + "\n");
+      if (lostEngine(first!)) {
+        throw new KilnError(`build of ${plan.ref} failed: the engine went away in the middle of it (the daemon stopped or restarted): ${first}`, "nothing was stored, loaded or pushed; run the same command again once `kiln engine status` says the engine is usable");
+      }
       throw new KilnError(`build of ${plan.ref} failed: ${first}`, "nothing was stored, loaded or pushed");
     }
     const stored = await store.importLayout(exportDir, plan.ref, {

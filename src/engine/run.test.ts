@@ -2,7 +2,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { KilnError } from "../errors.ts";
 import { createProgress } from "./progress.ts";
-import { runEngineCommand } from "./run.ts";
+import { lostEngine, runEngineCommand } from "./run.ts";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../../test/fixtures/progress");
 const fake = (stderrFile: string, code: number, stdout?: string): string[] => [
@@ -68,5 +68,13 @@ describe("runEngineCommand", () => {
     const run = runEngineCommand(["kiln-no-such-engine", "build"], { progress: createProgress("quiet", new Sink()) });
     await expect(run).rejects.toThrow(KilnError);
     await expect(run).rejects.toThrow("kiln-no-such-engine is not installed or not on PATH");
+  });
+});
+
+describe("lostEngine", () => {
+  it("tells a daemon that went away from a step that failed", () => {
+    expect(lostEngine("ERROR: failed to receive status: rpc error: code = Unavailable desc = error reading from server: EOF")).toBe(true);
+    expect(lostEngine("ERROR: failed to solve: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")).toBe(true);
+    expect(lostEngine('#4 [1/2] RUN make failed: process "/bin/sh -c make" did not complete successfully: exit code: 2')).toBe(false);
   });
 });

@@ -22,6 +22,11 @@ export interface EngineRunResult {
   stdout: string;
 }
 
+/** The engine client lost its daemon mid-build (it stopped, restarted or crashed), as opposed to a failing step. */
+export function lostEngine(failure: string): boolean {
+  return /error reading from server: EOF|code = Unavailable|transport is closing|connection reset by peer|Cannot connect to the Docker daemon/i.test(failure);
+}
+
 export async function runEngineCommand(argv: string[], opts: EngineRunOptions): Promise<EngineRunResult> {
   const [command, ...args] = argv;
   if (!command) throw new Error("runEngineCommand: empty command line");
