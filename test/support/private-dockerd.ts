@@ -1,8 +1,13 @@
 /**
  * A docker daemon of the test's own, to stop and restart without touching
  * the shared one: its own data root, exec root (hence its own containerd),
- * socket and pid file, the containerd image store on, and no bridge or
- * iptables rules (builds use `RUN --network=none`).
+ * socket and pid file, the containerd image store on, its own bridge
+ * interface and no iptables rules (builds use `RUN --network=none`).
+ *
+ * Trap: `--bridge=none` is not "no bridge for me": a dockerd started with it
+ * deletes the host's docker0 interface (moby's removeDefaultBridgeInterface),
+ * which the shared daemon's containers need. Hence a bridge of its own,
+ * made here and removed afterwards.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -15,7 +20,11 @@ export class PrivateDockerd {
   private child?: ChildProcess;
   private exited?: Promise<void>;
 
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    /** Its bridge interface (at most 15 characters), never docker0. */
+    readonly bridge: string,
+  ) {}
 
   /** `DOCKER_HOST` for this daemon. */
   get host(): string {
@@ -32,7 +41,11 @@ export class PrivateDockerd {
 
   static async start(root: string): Promise<PrivateDockerd> {
     await fsp.mkdir(root, { recursive: true });
-    const d = new PrivateDockerd(root);
+    const n = process.pid % 250;
+    const d = new PrivateDockerd(root, `kilnpd${n}`);
+    await ip(["link", "add", "name", d.bridge, "type", "bridge"]);
+    await ip(["addr", "add", `10.254.${n}.1/24`, "dev", d.bridge]);
+    await ip(["link", "set", d.bridge, "up"]);
     await fsp.writeFile(path.join(root, "daemon.json"), JSON.stringify({ features: { "containerd-snapshotter": true } }));
     await d.up();
     return d;
@@ -46,7 +59,7 @@ export class PrivateDockerd {
     const args = [
       "--config-file", r("daemon.json"), "--data-root", r("data"), "--exec-root", r("exec"),
       "-H", this.host, "--pidfile", r("docker.pid"),
-      "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+      `--bridge=${this.bridge}`, "--iptables=false", "--ip6tables=false", "--ip-masq=false",
     ];
     const child = spawn("/usr/sbin/dockerd", args, { stdio: ["ignore", log, log], detached: true });
     fs.closeSync(log);
@@ -89,7 +102,17 @@ export class PrivateDockerd {
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) await new Promise((res) => spawn("umount", ["-l", m], { stdio: "ignore" }).once("close", res));
     await fsp.rm(this.root, { recursive: true, force: true });
+    await ip(["link", "delete", this.bridge]).catch(() => undefined);
   }
+}
+
+function ip(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    child.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`ip ${args.join(" ")}: ${err.trim()}`))));
+  });
 }
 
 /** /_ping over the daemon's socket. */

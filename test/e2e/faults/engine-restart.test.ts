@@ -20,9 +20,13 @@ let world: World;
 let dockerd: PrivateDockerd;
 let env: NodeJS.ProcessEnv;
 let reference: Record<string, string>;
+/** The shared daemon's bridge: a second daemon must leave it alone. */
+const docker0 = () => fs.access("/sys/class/net/docker0").then(() => true, () => false);
+let hadDocker0: boolean;
 
 beforeAll(async () => {
   world = await faultWorld("restart");
+  hadDocker0 = await docker0();
   dockerd = await PrivateDockerd.start(path.join(world.dir, "dockerd"));
   env = { ...world.env, DOCKER_HOST: dockerd.host };
   // The same catalog built once without a fault, on the same daemon, into a store of its own.
@@ -62,5 +66,10 @@ describe("the docker daemon restarted in the middle of a catalog build", () => {
     expect(r.stderr).toMatch(/base:image: up to date/);
     expect(await storeDigests(world.store)).toEqual(reference);
     expect(await storeProblems(world.store)).toEqual([]);
+  });
+
+  it("leaves the shared daemon's bridge interface alone", async () => {
+    expect(hadDocker0).toBe(true);
+    expect(await docker0()).toBe(true);
   });
 });
