@@ -1,0 +1,45 @@
+import { defineImage } from "../../src/index.ts";
+
+export default defineImage({
+  name: "tools",
+  category: "base",
+  description: "The family's client and debugging image: curl, kdig, openssl, jq, smbclient, ipptool, psql, mariadb, skopeo",
+  context: ".",
+  dockerfile: "Dockerfile",
+  parents: { "base-builder": "base:builder", "base-auditor": "base:auditor", "base-runtime": "base:runtime" },
+  inputs: {
+    debian: {
+      suite: "bookworm",
+      // mariadb-client-core: the `mariadb` client without the perl scripts of mariadb-client.
+      // usr-is-merged: base:runtime is merged-/usr already; it keeps apt from choosing usrmerge
+      // (a converter with perl) for init-system-helpers' "usrmerge | usr-is-merged".
+      packages: ["curl", "knot-dnsutils", "openssl", "jq", "smbclient", "cups-ipp-utils", "postgresql-client-15", "mariadb-client-core", "skopeo", "usr-is-merged"],
+      onTopOf: "base-runtime",
+    },
+  },
+  outputs: { names: ["kiln/tools"], tags: ["latest", "{snapshotDate}"] },
+  metadata: { title: "kiln tools", licenses: "Apache-2.0", documentation: "images/tools/README.md" },
+  targets: {
+    image: {
+      runtime: {
+        user: "2000",
+        // A client: it serves nothing, so there is nothing for a healthcheck to watch.
+        healthcheck: false,
+        // 97 MB amd64, 94 MB arm64 compressed (2026-12-02): most of it is what Debian's skopeo
+        // pulls in (containers-common, gnupg, iptables, perl), and samba's client libraries.
+        sizeBudgetMB: 100,
+        tests: [
+          { name: "curl speaks TLS", command: ["curl", "--version"], outputContains: ["curl 7.88", "OpenSSL/3"] },
+          { name: "kdig", command: ["kdig", "--version"], outputContains: ["Knot DNS"] },
+          { name: "openssl", command: ["openssl", "version"], outputContains: ["OpenSSL 3.0"] },
+          { name: "jq", command: ["bash", "-c", "echo '{\"a\":[1,2]}' | jq -c '.a|add'"], outputContains: ["3"] },
+          { name: "smbclient", command: ["smbclient", "--version"], outputContains: ["Version 4."] },
+          { name: "ipptool", command: ["ipptool", "-h"], exitCode: 1, outputContains: ["Usage: ipptool"] },
+          { name: "psql", command: ["psql", "--version"], outputContains: ["psql (PostgreSQL) 15."] },
+          { name: "mariadb", command: ["mariadb", "--version"], outputContains: ["MariaDB"] },
+          { name: "skopeo", command: ["skopeo", "--version"], outputContains: ["skopeo version 1."] },
+        ],
+      },
+    },
+  },
+});
