@@ -25,10 +25,17 @@ export interface Leftovers {
   processes: string[];
 }
 
+/**
+ * Names from a docker listing. With the containerd image store, `docker images` fails now and then
+ * (`content digest ...: not found`) while another client removes an image: asked again, it answers.
+ */
 async function names(args: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
-  const r = await runCommand("docker", args, { ...process.env, ...env });
-  if (r.code !== 0) throw new Error(`docker ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout.split("\n").filter(Boolean);
+  for (let attempt = 1; ; attempt++) {
+    const r = await runCommand("docker", args, { ...process.env, ...env });
+    if (r.code === 0) return r.stdout.split("\n").filter(Boolean);
+    if (attempt === 5 || !/not found/.test(r.stderr)) throw new Error(`docker ${args.join(" ")} failed: ${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 async function entries(dir: string): Promise<string[]> {
