@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fakeClock, recordingOutput } from "../../test/support/fake-clock.ts";
 import { parseOsRelease, type Pins } from "./pins.ts";
-import { describeAction, inspectHostPatiently, mergeDaemonConfig, planSetup, type HostState } from "./setup.ts";
+import { BUILDER_GC, describeAction, inspectHostPatiently, mergeDaemonConfig, planSetup, type HostState } from "./setup.ts";
 
 /** A host where everything is up: this project's machines after setup. */
 function host(over: Partial<HostState> = {}): HostState {
@@ -11,7 +11,7 @@ function host(over: Partial<HostState> = {}): HostState {
     hasApt: true,
     needs: [],
     binfmt: { entry: "qemu-aarch64", mounted: true, enabled: true, flags: "PF", fixBinary: true },
-    daemonConfig: { current: { features: { "containerd-snapshotter": true } } },
+    daemonConfig: { current: { features: { "containerd-snapshotter": true }, builder: { gc: BUILDER_GC } } },
     docker: { local: true, address: "unix:///var/run/docker.sock", answers: true, containerdStore: true },
     registry: { status: 200 },
     ...over,
@@ -19,18 +19,35 @@ function host(over: Partial<HostState> = {}): HostState {
 }
 
 describe("mergeDaemonConfig", () => {
-  it("turns the containerd image store on and keeps every other key", () => {
-    const current = { "log-driver": "json-file", features: { buildkit: true }, "insecure-registries": ["r:5000"] };
+  it("turns the containerd image store and a bounded build cache on, and keeps every other key", () => {
+    const current = { "log-driver": "json-file", features: { buildkit: true }, "insecure-registries": ["r:5000"], builder: { entitlements: { "network-host": true } } };
     expect(mergeDaemonConfig(current)).toEqual({
-      config: { "log-driver": "json-file", features: { buildkit: true, "containerd-snapshotter": true }, "insecure-registries": ["r:5000"] },
+      config: {
+        "log-driver": "json-file",
+        features: { buildkit: true, "containerd-snapshotter": true },
+        "insecure-registries": ["r:5000"],
+        builder: { entitlements: { "network-host": true }, gc: { enabled: true, defaultKeepStorage: "20GB" } },
+      },
+      missing: ["features.containerd-snapshotter", "builder.gc"],
       changed: true,
     });
   });
 
-  it("writes a fresh file when there is none, and changes nothing when the key is already on", () => {
-    expect(mergeDaemonConfig(undefined)).toEqual({ config: { features: { "containerd-snapshotter": true } }, changed: true });
-    expect(mergeDaemonConfig({ features: { "containerd-snapshotter": true }, debug: true }).changed).toBe(false);
-    expect(mergeDaemonConfig({ features: { "containerd-snapshotter": false } }).changed).toBe(true);
+  it("writes a fresh file when there is none, and changes nothing when both are there", () => {
+    expect(mergeDaemonConfig(undefined)).toMatchObject({ config: { features: { "containerd-snapshotter": true }, builder: { gc: BUILDER_GC } }, changed: true });
+    expect(mergeDaemonConfig({ features: { "containerd-snapshotter": true }, builder: { gc: BUILDER_GC }, debug: true }).changed).toBe(false);
+    expect(mergeDaemonConfig({ features: { "containerd-snapshotter": false }, builder: { gc: BUILDER_GC } }).missing).toEqual(["features.containerd-snapshotter"]);
+  });
+
+  it("keeps a build-cache policy the site chose, even one that turns GC off", () => {
+    const mine = { enabled: false };
+    const merged = mergeDaemonConfig({ features: { "containerd-snapshotter": true }, builder: { gc: mine } });
+    expect(merged.changed).toBe(false);
+    expect(merged.config.builder).toEqual({ gc: mine });
+  });
+
+  it("says what the file lacks", () => {
+    expect(describeAction({ kind: "daemon-config", missing: ["builder.gc"] })).toBe("/etc/docker/daemon.json does not turn on a bounded build cache (builder.gc)");
   });
 });
 
@@ -41,7 +58,7 @@ describe("planSetup", () => {
 
   it("accepts a running daemon and registry it did not start, whatever their config file", () => {
     // The registry's config path is not looked at: only whether it answers.
-    expect(planSetup(host({ daemonConfig: { current: { features: { "containerd-snapshotter": true }, debug: true } } })).actions).toEqual([]);
+    expect(planSetup(host({ daemonConfig: { current: { features: { "containerd-snapshotter": true }, builder: { gc: BUILDER_GC }, debug: true } } })).actions).toEqual([]);
   });
 
   it("plans every step on a fresh host, in order", () => {
@@ -62,6 +79,7 @@ describe("planSetup", () => {
 
   it("never restarts a running dockerd that lacks the containerd store: it says so", () => {
     const plan = planSetup(host({ daemonConfig: {}, docker: { local: true, address: "unix:///var/run/docker.sock", answers: true, containerdStore: false } }));
+    expect(plan.actions[0]).toEqual({ kind: "daemon-config", missing: ["features.containerd-snapshotter", "builder.gc"] });
     expect(plan.actions.map((a) => a.kind)).toEqual(["daemon-config"]);
     expect(plan.blockers).toHaveLength(1);
     expect(plan.blockers[0]).toContain("does not restart a running daemon");
