@@ -36,6 +36,12 @@ export default defineImage({
             exitCode: 64,
             outputContains: ["dns: DNS_FORWARD (10.0.0.1@99999) must be a port number (1-65535), not '99999'"],
           },
+          {
+            name: "cache outside the tmpfs needs a volume",
+            command: ["bash", "-c", "DNS_CACHE_DIR=/data/cache exec /boot/entrypoint.sh"],
+            exitCode: 64,
+            outputContains: ["dns: DNS_CACHE_DIR=/data/cache: /data is not writable (mount a volume there, or keep the cache in /tmp)"],
+          },
         ],
         probes: [
           { name: "health", kind: "http", port: 8453, path: "/health", status: 200, bodyContains: ["ok"] },

@@ -65,6 +65,13 @@ case "$dot" in on | off | auto) ;; *) die "DNS_DOT must be on, off or auto, not 
 case "$log_level" in crit | err | warning | notice | info | debug) ;; *) die "DNS_LOG_LEVEL must be crit, err, warning, notice, info or debug, not '$log_level'" ;; esac
 [[ "$cache_size" =~ ^[1-9][0-9]*$ ]] || die "DNS_CACHE_SIZE must be a size in MB, not '$cache_size'"
 [[ "$cache_dir" =~ ^/[A-Za-z0-9._/-]*$ ]] || die "DNS_CACHE_DIR must be an absolute path of letters, digits and ._-/, not '$cache_dir'"
+# kresd makes the cache folder itself, but cannot say why it fails on a read-only root.
+cache_parent="${cache_dir%/*}"
+if [ -d "$cache_dir" ]; then
+  [ -w "$cache_dir" ] || die "DNS_CACHE_DIR=$cache_dir is not writable"
+elif ! [ -w "${cache_parent:-/}" ]; then
+  die "DNS_CACHE_DIR=$cache_dir: ${cache_parent:-/} is not writable (mount a volume there, or keep the cache in /tmp)"
+fi
 readable DNS_TRUST_ANCHORS "$anchors"
 [ -z "${DNS_CONFIG:-}" ] || readable DNS_CONFIG "$DNS_CONFIG"
 [ -z "${DNS_FORWARD_TLS_CA:-}" ] || readable DNS_FORWARD_TLS_CA "$DNS_FORWARD_TLS_CA"
