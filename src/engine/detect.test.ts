@@ -302,5 +302,12 @@ describe("formatEngineReport", () => {
     expect(text).toContain("oci export: yes\nmulti-arch: yes\n");
     expect(text).toContain("emulation:  qemu-aarch64: enabled, flags PF\n");
     expect(text).toContain("registry:   127.0.0.1:5000: answers\n");
+    expect(text).not.toContain("waited:");
+  });
+
+  it("says how long kiln waited for a busy engine, and names the state of one that is not usable", () => {
+    expect(formatEngineReport({ ...decideEngine(settings(), probes()), waitedMs: 17_000, durationMs: 17_400 })).toContain("waited:     17 s for a busy engine to answer\n");
+    const busy = formatEngineReport({ ...decideEngine(settings(), probes({ docker: BUSY })), durationMs: 5000 });
+    expect(busy).toMatch(/^engine: {5}NOT usable \(busy\): the docker daemon at unix:\/\/\/var\/run\/docker\.sock is busy/);
   });
 });
