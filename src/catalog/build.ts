@@ -14,6 +14,7 @@ import { catalogRoot, storeDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
 import { fingerprintOf } from "./engine.ts";
 import { buildGraph, selectNodes, type CatalogGraph, type Selection } from "./graph.ts";
+import { recordBuildQuietly } from "./history.ts";
 import { INPUTS_ANNOTATION } from "./inputs.ts";
 import { describeRun, reportEntry, writeReport, type CatalogReport, type ReportEntry } from "./report.ts";
 import { pinParents } from "./parent-pins.ts";
@@ -123,7 +124,9 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
       // Recorded here too, so the record holds whatever buildImage does with annotations.
       await recordInputs(store, state, ref, fresh.inputs);
       const published = { ...(result.pushed.length ? { pushed: result.pushed } : {}), ...(result.loaded.length ? { loaded: result.loaded } : {}) };
-      return reportEntry(store, state, { ref, action: "built", reasons, digest: result.digest, durationMs: result.durationMs, steps: result.steps, ...published });
+      const entry = await reportEntry(store, state, { ref, action: "built", reasons, digest: result.digest, durationMs: result.durationMs, steps: result.steps, ...published });
+      await recordBuildQuietly(store, state, { ref, digest: result.digest, durationMs: result.durationMs, imageDir: node.image.dir, platforms: entry.platforms });
+      return entry;
     },
   });
 

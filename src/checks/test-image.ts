@@ -33,6 +33,8 @@ export interface TestOptions {
   commandTimeoutMs?: number;
   /** Called as each check finishes (for live output). */
   onResult?: (r: CheckResult) => void;
+  /** Called once the tested image is known: its `name:target` and index digest. */
+  onImage?: (ref: string, digest: string) => void;
 }
 
 export async function testImage(opts: TestOptions): Promise<CheckResult[]> {
@@ -43,6 +45,7 @@ export async function testImage(opts: TestOptions): Promise<CheckResult[]> {
   const ref = `${name}:${target}`;
   const runtime = runtimeOf(image.def, target);
   const stored = await opts.store.require(ref);
+  opts.onImage?.(ref, stored.digest);
   const platforms = opts.platforms ?? Object.keys(stored.manifests).sort();
   for (const p of platforms) {
     if (!stored.manifests[p]) throw new KilnError(`${ref} has no ${p} image in the store (it has ${Object.keys(stored.manifests).join(", ")})`, `build it: kiln build ${ref} --platform ${p}`);

@@ -1,10 +1,16 @@
 /** `kiln build IMAGE[:TARGET]`: one image, reproducibly, into the store; then load/push/outputs. */
+import path from "node:path";
 import type { Command } from "commander";
 import { buildImage, type BuildResult } from "../../build/build.ts";
 import { buildCatalog, DEFAULT_JOBS } from "../../catalog/build.ts";
+import { recordBuildQuietly } from "../../catalog/history.ts";
 import { inputAnnotations } from "../../catalog/record.ts";
+import { CatalogState } from "../../catalog/state.ts";
+import { imagesDir } from "../../definition/catalog.ts";
 import { CATEGORIES, type Category } from "../../definition/schema.ts";
 import { isKilnError, KilnError } from "../../errors.ts";
+import { OciStore } from "../../oci/store.ts";
+import { storeDir } from "../../paths.ts";
 import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
 import { formatArgv } from "../format.ts";
 
@@ -43,6 +49,10 @@ export function register(program: Command): void {
           throw e;
         });
       const result = await buildImage({ ...request, annotations }, { settings });
+      if (!flags.dryRun) {
+        const store = await OciStore.open(storeDir(settings));
+        await recordBuildQuietly(store, CatalogState.forStore(store.dir), { ref: result.ref, digest: result.digest, durationMs: result.durationMs, imageDir: path.join(imagesDir(), result.image) });
+      }
       process.stdout.write(flags.json ? JSON.stringify(resultData(result), null, 2) + "\n" : describeResult(result, flags.dryRun));
     });
 }

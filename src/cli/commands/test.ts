@@ -2,6 +2,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
+import { CatalogState } from "../../catalog/state.ts";
+import { recordTest, summarizeTest } from "../../catalog/test-records.ts";
 import { formatResults, junitXml, type CheckResult } from "../../checks/results.ts";
 import { testImage } from "../../checks/test-image.ts";
 import { KilnError } from "../../errors.ts";
@@ -32,6 +34,7 @@ export function register(program: Command): void {
     const timeout = Number(flags.healthTimeout);
     if (!Number.isFinite(timeout) || timeout <= 0) throw new KilnError(`invalid --health-timeout "${flags.healthTimeout}"`, "give seconds, e.g. --health-timeout 60");
     const store = await OciStore.open(storeDir(settings));
+    let tested: { ref: string; digest: string } | undefined;
     const results: CheckResult[] = await testImage({
       ref,
       store,
@@ -39,8 +42,16 @@ export function register(program: Command): void {
       platforms: platformList(flags.platform),
       staticOnly: flags.staticOnly,
       healthTimeoutMs: timeout * 1000,
+      onImage: (r, digest) => (tested = { ref: r, digest }),
     });
     process.stdout.write(formatResults(results));
+    // Kept by digest for `kiln site`: the result of this run, per platform.
+    if (tested && results.length) {
+      const { ref: testedRef, digest } = tested;
+      await recordTest(CatalogState.forStore(store.dir), testedRef, digest, summarizeTest(results, !!flags.staticOnly, new Date())).catch((e: unknown) => {
+        process.stderr.write(`kiln: the test result of ${testedRef} was not recorded: ${e instanceof Error ? e.message : String(e)}\n`);
+      });
+    }
     if (flags.junit) {
       await fs.mkdir(path.dirname(path.resolve(flags.junit)), { recursive: true });
       await fs.writeFile(flags.junit, junitXml(results));
