@@ -13,16 +13,13 @@
  * five to a parent, so the graph has depth; they live in a temporary catalog,
  * store and cache, removed at the end.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { planCatalog } from "../src/catalog/plan.ts";
-import { REPO_ROOT } from "../src/paths.ts";
+import { median, must, type Timing } from "./lib.ts";
 import { settingsSchema } from "../src/settings/schema.ts";
-
-const KILN = path.join(REPO_ROOT, "bin", "kiln");
 
 const { values: args } = parseArgs({
   options: {
@@ -47,39 +44,8 @@ interface Row {
   runs: number;
 }
 
-interface Timing {
-  ms: number;
-  cpuMs: number;
-}
-
 const rows: Row[] = [];
 const runs = Number(args.runs);
-
-/** Runs kiln under GNU time, which adds the CPU seconds of the process and its children as a last stderr line. */
-function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; ms: number; cpuMs: number; stdout: string; stderr: string }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/time", ["-f", "KILN_CPU %U %S", KILN, ...argv], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const m = /KILN_CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-      const cpuMs = m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN;
-      resolve({ code: code ?? 1, ms: performance.now() - started, cpuMs, stdout, stderr: stderr.replace(/KILN_CPU .*\s*$/, "") });
-    });
-  });
-}
-
-async function must(argv: string[], env: NodeJS.ProcessEnv): Promise<Timing & { stdout: string }> {
-  const r = await run(argv, env);
-  if (r.code !== 0) throw new Error(`kiln ${argv.join(" ")} failed (${r.code}):\n${r.stderr}`);
-  return r;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timed(bench: string, images: number, fn: () => Promise<Timing>): Promise<void> {
   const times: Timing[] = [];
