@@ -19,6 +19,7 @@ export const commands: Record<string, () => Promise<{ register: RegisterCommand 
   engine: () => import("./engine.ts"),
   lock: () => import("./lock.ts"),
   refresh: () => import("./refresh.ts"),
+  site: () => import("./site.ts"),
 };
 
 /** The modules a command line needs: its subcommand's, or all of them for help and unknown commands. */

@@ -1,0 +1,53 @@
+/** `kiln site [--out DIR]`: the catalog as static HTML pages, from the catalog, the store and kiln's records. */
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { engineFingerprint } from "../../catalog/engine.ts";
+import { buildGraph } from "../../catalog/graph.ts";
+import { assess } from "../../catalog/staleness.ts";
+import { CatalogState } from "../../catalog/state.ts";
+import { loadCatalog } from "../../definition/catalog.ts";
+import { KilnError } from "../../errors.ts";
+import { OciStore } from "../../oci/store.ts";
+import { catalogRoot, storeDir } from "../../paths.ts";
+import { gatherSite } from "../../site/data.ts";
+import { renderSite } from "../../site/pages.ts";
+import { writeSite } from "../../site/write.ts";
+import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
+
+interface SiteFlags extends SettingsFlags {
+  out: string;
+  generatedAt?: string;
+}
+
+export function register(program: Command): void {
+  addSettingsOptions(
+    program
+      .command("site")
+      .description("write the catalog as a static site (index, one page per image: run line, pins, layers, size history)")
+      .option("--out <dir>", "folder to write (created; an existing one must be empty or hold an earlier site)", "site")
+      .option("--generated-at <text>", "a date to print in each page's footer (none by default: the same records give the same files)"),
+  ).action(async (flags: SiteFlags) => {
+    const started = performance.now();
+    const settings = await settingsFrom(flags);
+    const dir = storeDir(settings);
+    // Never create a store here: a site of an empty store made by mistake would say "never built" everywhere.
+    if (!(await fs.access(path.join(dir, "index.json")).then(() => true, () => false))) {
+      throw new KilnError(`no store at ${dir}`, "build something first (kiln build IMAGE), or point KILN_STORE at a store");
+    }
+    const probing = engineFingerprint(settings);
+    probing.catch(() => undefined);
+    const catalog = await loadCatalog(catalogRoot());
+    const graph = buildGraph(catalog);
+    const store = await OciStore.open(dir);
+    const state = CatalogState.forStore(store.dir);
+    const engine = await probing;
+    if (!engine) process.stderr.write("kiln: no engine answers; staleness leaves engine versions out\n");
+    const freshness = await assess(graph, graph.order, { store, state, settings, engine });
+    const data = await gatherSite({ catalog, store, state, freshness, generatedAt: flags.generatedAt });
+    const files = renderSite(data);
+    await writeSite(flags.out, files);
+    const ms = performance.now() - started;
+    process.stdout.write(`${path.join(flags.out, "index.html")}: ${data.images.length} images, ${files.size} pages in ${(ms / 1000).toFixed(1)}s\n`);
+  });
+}
