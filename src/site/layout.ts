@@ -50,7 +50,7 @@ export interface PageOptions {
 }
 
 export function page(opts: PageOptions): string {
-  const doc = html`<!doctype html>
+  const doc = html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

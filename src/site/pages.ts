@@ -46,7 +46,7 @@ function testCell(test: TestRecord | undefined, digest: string | undefined): Htm
 function indexPage(data: SiteData): string {
   const rows = data.images.flatMap((img) =>
     img.targets.map(
-      (t, i) => html`<tr id="${t.ref}" data-ref="${t.ref}">
+      (t, i) => html`<tr data-ref="${t.ref}">
 ${i === 0 ? html`<td rowspan="${img.targets.length}"><a href="${imagePath(img.name)}">${img.name}</a></td><td rowspan="${img.targets.length}">${img.category}</td><td rowspan="${img.targets.length}">${img.description}</td><td rowspan="${img.targets.length}">${img.platforms.map(arch).join(", ")}</td>` : ""}
 <td>${t.target}${t.isDefault && img.targets.length > 1 ? " (default)" : ""}</td>
 <td>${t.digest ? html`<code class="digest">${t.digest}</code>` : html`<span class="muted">not built</span>`}</td>
@@ -82,13 +82,13 @@ function targetSection(img: SiteImage, t: SiteTarget): Html {
   const heading = img.targets.length > 1 ? html`<h2 id="target-${t.target}">${t.ref}${t.isDefault ? " (default target)" : ""}</h2>${t.description ? html`<p>${t.description}</p>` : ""}` : html`<h2 id="target-${t.target}">${t.ref}</h2>`;
   return html`<section class="target" data-ref="${t.ref}">
 ${heading}
-<table>
+<table class="facts"><tbody>
 <tr><th>index digest</th><td>${t.digest ? html`<code class="digest">${t.digest}</code>` : "not built"}</td></tr>
 <tr><th>status</th><td>${FRESHNESS[t.freshness.status]}${t.freshness.reasons.length && t.freshness.status !== "never-built" ? html`: ${t.freshness.reasons.join("; ")}` : ""}</td></tr>
 <tr><th>reproducible</th><td>${verdictCell(t)}</td></tr>
 <tr><th>kiln test</th><td>${testCell(t.test, t.digest)}</td></tr>
 ${t.sizes.map((s) => html`<tr><th>${arch(s.platform)}</th><td><code class="digest">${s.manifest}</code><br>${s.layers} layers, ${formatBytes(s.compressedBytes)} compressed, ${formatBytes(s.uncompressedBytes)} uncompressed</td></tr>`)}
-</table>
+</tbody></table>
 <h3>Run it</h3>
 <p>Load it into Docker from the store (<code>bin/kiln build ${t.isDefault ? img.name : t.ref} --load</code> tags it <code>${t.tag}</code>), then:</p>
 <pre class="run"><code>${t.runLine}</code></pre>
