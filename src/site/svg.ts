@@ -54,7 +54,8 @@ export function sizePlot(points: PlotPoint[], opts: PlotOptions): string {
   }
   out.push(`</g><g class="axis x">`);
   for (const i of labelIndexes(points.length, 5)) {
-    out.push(`<text x="${fmt(x(i))}" y="${height - m.bottom + 18}" text-anchor="middle">${escapeHtml(points[i]!.label)}</text>`);
+    const anchor = i === points.length - 1 && i > 0 ? "end" : "middle";
+    out.push(`<text x="${fmt(x(i))}" y="${height - m.bottom + 18}" text-anchor="${anchor}">${escapeHtml(points[i]!.label)}</text>`);
   }
   out.push(`<line class="baseline" x1="${m.left}" x2="${width - m.right}" y1="${fmt(y(0))}" y2="${fmt(y(0))}"/></g>`);
 
