@@ -66,7 +66,7 @@ case "$log_level" in error | warn | notice | info | debug) ;; *) die "CUPS_LOG_L
 
 # State lives in /data: a volume writable by this user (docker gives a new named
 # volume the image's owner): the job history and spool, and the printed files.
-[ -d /data ] && [ -w /data ] || die "/data is not writable by uid ${UID}: mount a volume there (e.g. -v cups-data:/data)"
+{ [ -d /data ] && [ -w /data ]; } || die "/data is not writable by uid ${UID}: mount a volume there (e.g. -v cups-data:/data)"
 out_dir="${output%/*}"
 mkdir -p "$out_dir" || die "CUPS_OUTPUT=$output: cannot make $out_dir"
 [ -w "$out_dir" ] || die "CUPS_OUTPUT=$output: $out_dir is not writable by uid ${UID}"
@@ -81,7 +81,9 @@ while read -r key a _; do [ "$key" != Gid: ] || gid="$a"; done < /proc/self/stat
 [ -n "$gid" ] || die "cannot read this process's group id from /proc/self/status"
 
 root=/tmp/cups
-mkdir -p -m 0700 "$root" "$root/ppd" "$root/run" "$root/tmp"
+for dir in "$root" "$root/ppd" "$root/run" "$root/tmp"; do
+  [ -d "$dir" ] || mkdir -m 0700 "$dir"
+done
 
 # cups-files.conf: the paths and the file-device switch (cupsd reads it before cupsd.conf).
 # SystemGroup: Debian's default (lpadmin) does not exist here; administrators would have
