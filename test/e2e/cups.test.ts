@@ -100,7 +100,7 @@ describe("cups", () => {
     const failed = r.stdout.split("\n").filter((l) => /^ {2}✗ /.test(l));
     expect(failed.map((l) => l.slice(0, l.indexOf(":")).trim())).toEqual(["✗ client-test print to PDF / ipptool prints a PDF and the job completes"]);
     // cupsd's own refusal is shown, and the proofs it stops are named.
-    expect(r.stdout).toContain("client-error-not-accepting-jobs");
+    expect(r.stdout).toContain("server-error-not-accepting-jobs");
     expect(r.stdout).toContain("not run: the output in /data is a PDF written by pdftopdf, after a restart on the same /data the job is in the history");
     expect(proofs(r.stdout, "linux/amd64")).toEqual([
       ...PRINT.slice(0, 2).map((p) => `✓ ${p}`),
