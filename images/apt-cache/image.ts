@@ -76,7 +76,7 @@ export default defineImage({
                 outputContains: ["Origin: kiln proof", "Codename: kiln"],
               },
               {
-                name: "the same Release file through the HTTP proxy (as apt's Acquire::http::Proxy)",
+                name: "the same Release file through the HTTP proxy, as apt uses it",
                 command: ["curl", "-fsS", "--proxy", "http://service:3142", "http://deb.debian.org/debian/dists/kiln/Release"],
                 outputContains: ["Origin: kiln proof", "Codename: kiln"],
               },
@@ -87,7 +87,7 @@ export default defineImage({
                 outputContains: ["twice the same sha256:"],
               },
               {
-                name: "the report page: served more than fetched",
+                name: "the report page counts more served than fetched",
                 mount: ["test"],
                 command: ["bash", "/kiln/test/served-from-cache.sh"],
                 outputContains: ["served from the cache:"],
