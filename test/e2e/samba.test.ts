@@ -96,7 +96,7 @@ describe("samba", () => {
     expect(Object.keys(config.ExposedPorts ?? {})).toEqual(["4450/tcp"]);
     expect(Object.keys(config.Volumes ?? {})).toEqual(["/data"]);
     console.log(`${platform}: samba ${(img.compressed / 1e6).toFixed(2)} MB compressed`);
-    expect(img.compressed).toBeLessThan(60e6);
+    expect(img.compressed).toBeLessThan(40e6);
   });
 
   it("passes kiln test on both platforms, client proofs included", async () => {
