@@ -12,7 +12,9 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 900_000,
-          hookTimeout: 900_000,
+          // The first file to run builds the family's base images (and its own) from nothing:
+          // about 20 minutes on 2 cores, which a hook must be allowed.
+          hookTimeout: 2_400_000,
           fileParallelism: false,
         },
       },

@@ -11,7 +11,7 @@
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OciStore } from "../../src/oci/store.ts";
-import { build, buildBase, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "./base-family.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "./base-family.ts";
 import { kiln, REPO } from "./helpers.ts";
 
 const env = familyEnv();
@@ -26,16 +26,7 @@ beforeAll(async () => {
   cups = await build(env, "cups");
 });
 
-/** The client-test marks under one platform's heading of `kiln test` output, without their messages. */
-function proofs(out: string, platform: string): string[] {
-  let subject = "";
-  const marks: string[] = [];
-  for (const line of out.split("\n")) {
-    if (/^\S/.test(line)) subject = line;
-    else if (subject === `cups:image ${platform}` && /^ {2}[✓✗] client-test /.test(line)) marks.push(line.slice(0, line.indexOf(":")).trim());
-  }
-  return marks;
-}
+const proofs = (out: string, platform: string) => clientProofs(out, `cups:image ${platform}`);
 
 const PRINT = [
   "setup",

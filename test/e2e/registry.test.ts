@@ -12,7 +12,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "./base-family.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "./base-family.ts";
 import { kiln, REPO } from "./helpers.ts";
 
 const env = familyEnv();
@@ -31,16 +31,7 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** The client-test marks under one platform's headings of `kiln test` output (static and run), without their messages. */
-function proofs(out: string, platform: string): string[] {
-  let subject = "";
-  const marks: string[] = [];
-  for (const line of out.split("\n")) {
-    if (/^\S/.test(line)) subject = line;
-    else if (subject === `registry:image ${platform}` && /^ {2}[✓✗] client-test /.test(line)) marks.push(line.slice(0, line.indexOf(":")).trim());
-  }
-  return marks;
-}
+const proofs = (out: string, platform: string) => clientProofs(out, `registry:image ${platform}`);
 
 const PUSH_AND_PULL = [
   "setup",

@@ -12,7 +12,7 @@
  */
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "./base-family.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "./base-family.ts";
 import { kiln, REPO } from "./helpers.ts";
 
 const env = familyEnv();
@@ -25,16 +25,7 @@ beforeAll(async () => {
   samba = await build(env, "samba");
 });
 
-/** The client-test marks under one platform's headings of `kiln test` output, without their messages. */
-function proofs(out: string, platform: string): string[] {
-  let subject = "";
-  const marks: string[] = [];
-  for (const line of out.split("\n")) {
-    if (/^\S/.test(line)) subject = line;
-    else if (subject === `samba:image ${platform}` && /^ {2}[✓✗] client-test /.test(line)) marks.push(line.slice(0, line.indexOf(":")).trim());
-  }
-  return marks;
-}
+const proofs = (out: string, platform: string) => clientProofs(out, `samba:image ${platform}`);
 
 const FILE_SERVICE = [
   "setup",
