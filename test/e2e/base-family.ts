@@ -122,10 +122,14 @@ export interface PlatformImage {
 
 export async function readImage(env: NodeJS.ProcessEnv, indexDigest: string, platform: string): Promise<PlatformImage> {
   const store = await OciStore.open(env.KILN_STORE!);
-  const index = await store.readJson<OciIndex>(indexDigest);
-  const desc = index.manifests.find((m) => `${m.platform?.os}/${m.platform?.architecture}` === platform);
-  if (!desc) throw new Error(`${indexDigest} has no ${platform}`);
-  const manifest = await store.readJson<OciManifest>(desc.digest);
+  const top = await store.readJson<OciIndex | OciManifest>(indexDigest);
+  // A one-platform build stores the platform's manifest itself, not an index of one.
+  let manifest: OciManifest;
+  if ("manifests" in top) {
+    const desc = top.manifests.find((m) => `${m.platform?.os}/${m.platform?.architecture}` === platform);
+    if (!desc) throw new Error(`${indexDigest} has no ${platform}`);
+    manifest = await store.readJson<OciManifest>(desc.digest);
+  } else manifest = top;
   const config = await store.readJson<PlatformImage["config"]>(manifest.config.digest);
   const files = new Map<string, LayerEntry>();
   const contents = new Map<string, Buffer>();
