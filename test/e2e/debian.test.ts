@@ -36,7 +36,8 @@ async function config(name: string, content: object): Promise<string> {
 }
 
 function env(store: string, cache: string, configFile: string): NodeJS.ProcessEnv {
-  return { KILN_STORE: path.join(dir, store), KILN_CACHE_DIR: path.join(dir, cache), KILN_CONFIG: configFile };
+  // The family's copy of the catalog (fixed git identity and dates): its labels, so its digests, are the family's.
+  return { KILN_STORE: path.join(dir, store), KILN_CACHE_DIR: path.join(dir, cache), KILN_CONFIG: configFile, KILN_CATALOG: familyEnv().KILN_CATALOG };
 }
 
 async function build(e: NodeJS.ProcessEnv, extra: string[] = []) {
