@@ -66,10 +66,12 @@ export async function build(env: NodeJS.ProcessEnv, ref: string, extra: string[]
 /** The memo of plain family builds: one file per ref and flags, holding the inputs digest it was built from. */
 async function builtBefore(env: NodeJS.ProcessEnv, ref: string, extra: string[]) {
   const full = ref.includes(":") ? ref : `${ref}:image`;
+  // The catalog copy's commit too: it is the image's revision label, which `kiln status` does not count.
+  const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: env.KILN_CATALOG!, encoding: "utf8" }).trim();
   const inputsNow = async (): Promise<string | undefined> => {
     const s = await kiln(["status", ref, "--json"], env);
     const entry = (JSON.parse(s.code === 0 || s.code === 1 ? s.stdout || "[]" : "[]") as { ref: string; inputs?: string }[]).find((e) => e.ref === full);
-    return entry?.inputs;
+    return entry?.inputs && `${entry.inputs}@${head}`;
   };
   const file = path.join(path.dirname(env.KILN_STORE!), "built", `${full.replace(":", "-")}${extra.join("")}.json`.replace(/[^\w.-]/g, "_"));
   const inputs = await inputsNow();
