@@ -29,7 +29,7 @@ import { formatBytes } from "../src/catalog/sizes.ts";
 import { loadBuilds } from "../src/catalog/history.ts";
 import { CatalogState } from "../src/catalog/state.ts";
 import { loadCatalog } from "../src/definition/catalog.ts";
-import { cacheDir } from "../src/paths.ts";
+import { cacheDir, storeDir } from "../src/paths.ts";
 import { readImage } from "../test/e2e/base-family.ts";
 import { median, must } from "./lib.ts";
 
@@ -69,7 +69,7 @@ const apps = [...catalog.images.values()]
   .map((i) => i.name)
   .filter((name) => !args.images || args.images.split(",").includes(name));
 if (!apps.length) throw new Error("no app image selected");
-const storePath = process.env.KILN_STORE ?? path.join(os.homedir(), ".local/share/kiln/store");
+const storePath = storeDir({ store: process.env.KILN_STORE });
 const debs = path.join(cacheDir({ cacheDir: process.env.KILN_CACHE_DIR }), "blobs", "sha256");
 const work = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-bench-apps-"));
 
@@ -92,6 +92,16 @@ async function installedOf(ref: string, digest: string, platform: string): Promi
   return { packages, bytes: kib * 1024 };
 }
 
+/** Sizes per platform (from a report or a record) beside the installed size of the image's packages. */
+async function platformFigures(ref: string, digest: string, sizes: { platform: string; compressedBytes: number; uncompressedBytes: number }[]): Promise<PlatformFigures[]> {
+  const out: PlatformFigures[] = [];
+  for (const p of sizes) {
+    const installed = await installedOf(ref, digest, p.platform);
+    out.push({ platform: p.platform, compressedBytes: p.compressedBytes, uncompressedBytes: p.uncompressedBytes, packages: installed.packages, installedBytes: installed.bytes });
+  }
+  return out;
+}
+
 async function build(ref: string, extra: string[]): Promise<{ ms: number; report: ReportJson["images"][number] }> {
   const file = path.join(work, "report.json");
   const t = await must(["build", ref, "--force", "--progress", "quiet", "--report", file, ...extra], {});
@@ -110,12 +120,7 @@ try {
       if (!records.length) throw new Error(`${ref}: no build recorded in ${state.dir}`);
       const first = records[0]!;
       const last = records.at(-1)!;
-      const platforms: PlatformFigures[] = [];
-      for (const p of last.platforms) {
-        const installed = await installedOf(ref, last.digest, p.platform);
-        platforms.push({ platform: p.platform, compressedBytes: p.compressedBytes, uncompressedBytes: p.uncompressedBytes, packages: installed.packages, installedBytes: installed.bytes });
-      }
-      figures.push({ ref, coldMs: first.durationMs ?? NaN, warmMs: last.durationMs ?? NaN, platforms });
+      figures.push({ ref, coldMs: first.durationMs ?? NaN, warmMs: last.durationMs ?? NaN, platforms: await platformFigures(ref, last.digest, last.platforms) });
     }
   } else {
     for (const ref of apps) {
@@ -128,12 +133,7 @@ try {
         warm.push(w.ms);
         last = w.report;
       }
-      const platforms: PlatformFigures[] = [];
-      for (const p of last!.platforms) {
-        const installed = await installedOf(ref, last!.digest!, p.platform);
-        platforms.push({ platform: p.platform, compressedBytes: p.compressedBytes, uncompressedBytes: p.uncompressedBytes, packages: installed.packages, installedBytes: installed.bytes });
-      }
-      figures.push({ ref, coldMs: Math.round(median(cold)), warmMs: Math.round(median(warm)), platforms });
+      figures.push({ ref, coldMs: Math.round(median(cold)), warmMs: Math.round(median(warm)), platforms: await platformFigures(ref, last!.digest!, last!.platforms) });
       process.stderr.write(`${ref}: cold ${(median(cold) / 1000).toFixed(1)} s, warm ${(median(warm) / 1000).toFixed(1)} s\n`);
     }
     for (let i = 0; i < Number(args.runs); i++) noop.push((await must(["build", "--all", "--progress", "quiet"], {})).ms);

@@ -20,6 +20,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lockSchema } from "../../src/lock/schema.ts";
 import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, hostPort, readImage, waitHealthy, type Built } from "./base-family.ts";
 import { kiln, mustRun, REPO, runCommand } from "./helpers.ts";
 
@@ -134,6 +135,12 @@ describe("apt-cache", () => {
       return JSON.parse(r.stdout) as Built;
     }
 
+    /** The .debs the debian image locks for amd64 (what its build through the cache asks for). */
+    async function lockedDebs() {
+      const lock = lockSchema.parse(JSON.parse(await fs.readFile(path.join(REPO, "images/debian/kiln.lock.json"), "utf8")));
+      return lock.debian!.packages.amd64!;
+    }
+
     /** The transfer log lines (`time|I or O|bytes|client|path`) for the locked .debs. */
     async function poolLines(name: string): Promise<{ fetched: Set<string>; served: Set<string> }> {
       const logs = await runCommand("docker", ["logs", name]);
@@ -147,8 +154,7 @@ describe("apt-cache", () => {
     }
 
     it("with a fresh download cache, every locked .deb comes through the cache, and the digest is the family's", async () => {
-      const lock = JSON.parse(await fs.readFile(path.join(REPO, "images/debian/kiln.lock.json"), "utf8")) as { debian: { packages: Record<string, { path: string }[]> } };
-      const wanted = lock.debian.packages.amd64!.map((d) => d.path).sort();
+      const wanted = (await lockedDebs()).map((d) => d.path).sort();
       await build(env, "apt-cache", ["--load", "--image", image.split(":")[0]!, "--tag", tag]);
       await mustRun("docker", ["volume", "create", volume]);
       const name = `kiln-e2e-apt-cache-${process.pid}`;
@@ -173,8 +179,7 @@ describe("apt-cache", () => {
       // What the first test's build fetched, asked for again the way apt asks (through the
       // mirror URLs kiln was given): the bytes the lock pins. A second debian build would
       // prove the same with three more minutes of mmdebstrap.
-      const lock = JSON.parse(await fs.readFile(path.join(REPO, "images/debian/kiln.lock.json"), "utf8")) as { debian: { packages: Record<string, { archive: string; path: string; sha256: string }[]> } };
-      const debs = lock.debian.packages.amd64!;
+      const debs = await lockedDebs();
       const into = await fs.mkdtemp(path.join(dir, "offline-"));
       for (const [i, d] of debs.entries()) {
         const file = path.join(into, `${i}.deb`);

@@ -68,13 +68,11 @@ async function builtBefore(env: NodeJS.ProcessEnv, ref: string, extra: string[])
   const full = ref.includes(":") ? ref : `${ref}:image`;
   // The catalog copy's commit too: it is the image's revision label, which `kiln status` does not count.
   const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: env.KILN_CATALOG!, encoding: "utf8" }).trim();
-  const inputsNow = async (): Promise<string | undefined> => {
-    const s = await kiln(["status", ref, "--json"], env);
-    const entry = (JSON.parse(s.code === 0 || s.code === 1 ? s.stdout || "[]" : "[]") as { ref: string; inputs?: string }[]).find((e) => e.ref === full);
-    return entry?.inputs && `${entry.inputs}@${head}`;
-  };
+  const status = await kiln(["status", ref, "--json"], env);
+  const entry = (JSON.parse(status.code === 0 || status.code === 1 ? status.stdout || "[]" : "[]") as { ref: string; inputs?: string }[]).find((e) => e.ref === full);
+  // Building the image changes none of its inputs: what they are now is what it is built from.
+  const inputs = entry?.inputs && `${entry.inputs}@${head}`;
   const file = path.join(path.dirname(env.KILN_STORE!), "built", `${full.replace(":", "-")}${extra.join("")}.json`.replace(/[^\w.-]/g, "_"));
-  const inputs = await inputsNow();
   let built: Built | undefined;
   try {
     const seen = JSON.parse(await fs.readFile(file, "utf8")) as { inputs: string; built: Built };
@@ -86,10 +84,9 @@ async function builtBefore(env: NodeJS.ProcessEnv, ref: string, extra: string[])
   return {
     built,
     remember: async (b: Built) => {
-      const after = await inputsNow();
-      if (!after) return;
+      if (!inputs) return;
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(file, JSON.stringify({ inputs: after, built: b }));
+      await fs.writeFile(file, JSON.stringify({ inputs, built: b }));
     },
   };
 }
