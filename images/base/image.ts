@@ -7,13 +7,14 @@ const toolchain = [
   "crossbuild-essential-arm64",
   "libc6-dev:amd64",
   "libc6-dev:arm64",
-  // bookworm's Go; golang-1.22 lives in bookworm-backports, which the Debian lock does not cover (docs/images.md).
-  "golang-1.19-go",
   "git",
   "pkg-config",
   "file",
   "ca-certificates",
 ];
+
+/** Go from trixie (bookworm's 1.19 is out of upstream support; Go 1.24 needs nothing newer from trixie). */
+const fromTrixie = ["golang-1.24-go"];
 
 /** The auditor: readelf, and the other architecture's C library to run foreign programs under qemu. */
 const auditor = ["binutils", "libc6:amd64", "libc6:arm64", "libgcc-s1:amd64", "libgcc-s1:arm64"];
@@ -33,6 +34,7 @@ export default defineImage({
       suite: "bookworm",
       packages: [...new Set([...toolchain, ...auditor, ...runtimeFiles])],
       foreignArchitectures: ["amd64", "arm64"],
+      fromSuites: { trixie: fromTrixie },
     },
   },
   defaultTarget: "runtime",
@@ -43,7 +45,7 @@ export default defineImage({
   },
   targets: {
     builder: {
-      description: "gcc, cross gcc for amd64 and arm64 (dpkg multiarch), Go 1.19, git, pkg-config; hardening flags and cross-env",
+      description: "gcc, cross gcc for amd64 and arm64 (dpkg multiarch), Go 1.24, git, pkg-config; hardening flags and cross-env",
       outputs: { tags: ["builder", "builder-{snapshotDate}"] },
       runtime: { tooling: true, healthcheck: false, user: "0" },
     },

@@ -2,9 +2,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { settingsSchema } from "../settings/schema.ts";
-import { PackageTable, parsePackagesIndex, suiteSources } from "./indices.ts";
+import { otherSuiteSources, PackageTable, parsePackagesIndex, suiteSources } from "./indices.ts";
 import { debianArch, parseDpkgQuery } from "./minbase.ts";
-import { parseAptSimulation } from "./packages.ts";
+import { otherSuitePreferences, parseAptSimulation } from "./packages.ts";
 import { snapshotOf } from "./resolve.ts";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../../test/fixtures/debian");
@@ -62,6 +62,21 @@ describe("installed sets", () => {
       { name: "libc6", version: "2.36-9+deb12u14", architecture: "arm64" },
       { name: "ca-certificates", version: "20230311+deb12u1", architecture: "all" },
     ]);
+  });
+
+  it("takes other suites' packages at 990 and anything else there only as a last resort", () => {
+    const settings = settingsSchema.parse({});
+    const sources = otherSuiteSources({ trixie: ["golang-1.24-go"] }, settings);
+    expect(sources).toEqual([{ archive: "debian", suite: "trixie", mirrors: ["http://deb.debian.org/debian"], takes: ["golang-1.24-go"] }]);
+    const release = (codename: string) => ({ codename }) as never;
+    const prefs = otherSuitePreferences([
+      { release: release("bookworm") },
+      { takes: ["golang-1.24-go", "golang-1.24-src"], release: release("trixie") },
+    ]);
+    expect(prefs).toBe(
+      "Package: golang-1.24-go golang-1.24-src\nPin: release n=trixie\nPin-Priority: 990\n\nPackage: *\nPin: release n=trixie\nPin-Priority: 1\n",
+    );
+    expect(otherSuitePreferences([{ release: release("bookworm") }])).toBe("");
   });
 
   it("maps platforms to Debian architectures", () => {

@@ -20,6 +20,11 @@ export interface SuiteSource {
   archive: Archive;
   suite: string;
   mirrors: string[];
+  /**
+   * Set for a suite other than the image's own (`inputs.debian.fromSuites`): the packages taken
+   * from it. apt prefers them from this suite and anything else only when no other suite has it.
+   */
+  takes?: string[];
 }
 
 export interface VerifiedSuite extends SuiteSource {
@@ -36,6 +41,13 @@ export function suiteSources(suite: string, settings: Settings): SuiteSource[] {
     { archive: "debian", suite: `${suite}-updates`, mirrors: settings.apt.mirrors },
     { archive: "debian-security", suite: `${suite}-security`, mirrors: settings.apt.securityMirrors },
   ];
+}
+
+/** The other suites an image takes packages from: only the suite itself, from the main mirrors. */
+export function otherSuiteSources(fromSuites: Readonly<Record<string, readonly string[]>>, settings: Settings): SuiteSource[] {
+  return Object.entries(fromSuites)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([suite, takes]) => ({ archive: "debian" as const, suite, mirrors: settings.apt.mirrors, takes: [...takes] }));
 }
 
 export async function fetchVerifiedSuite(source: SuiteSource, settings: Settings, keyring?: string): Promise<VerifiedSuite> {

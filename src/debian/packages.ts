@@ -31,10 +31,25 @@ export function parseAptSimulation(output: string, nativeArch: string): Installe
   return found;
 }
 
+/**
+ * apt preferences for other suites: the packages taken from one win there (990);
+ * everything else in it gets priority 1, so apt uses it only for a dependency
+ * no preferred suite has (a newer version elsewhere is never picked by itself).
+ */
+export function otherSuitePreferences(suites: readonly Pick<VerifiedSuite, "takes" | "release">[]): string {
+  const stanzas: string[] = [];
+  for (const s of suites) {
+    if (!s.takes) continue;
+    const pin = `Pin: release n=${s.release.codename}`;
+    stanzas.push(`Package: ${s.takes.join(" ")}\n${pin}\nPin-Priority: 990\n`, `Package: *\n${pin}\nPin-Priority: 1\n`);
+  }
+  return stanzas.join("\n");
+}
+
 export async function resolvePackageSet(
   suites: VerifiedSuite[],
   arch: string,
-  request: { packages: string[]; foreignArchitectures: string[] },
+  request: { packages: string[]; foreignArchitectures: string[]; fromSuites?: Record<string, string[]> },
   /** Packages the image already holds (for this architecture). */
   installed: readonly InstalledPackage[],
   store: ContentStore,
@@ -60,6 +75,7 @@ export async function resolvePackageSet(
     await fs.mkdir(path.join(root, d), { recursive: true });
   }
   await fs.writeFile(path.join(root, "etc/apt/sources.list"), sources.join("\n") + "\n");
+  await fs.writeFile(path.join(root, "etc/apt/preferences"), otherSuitePreferences(suites));
   await fs.writeFile(path.join(root, "var/lib/dpkg/status"), statusFileFor(installed));
   const config = [
     `Dir "${root}/";`,
@@ -78,7 +94,8 @@ export async function resolvePackageSet(
   const env = { ...process.env, APT_CONFIG: conf };
   try {
     await run("apt-get", ["-q", "update"], { env, maxBuffer: 64 * 1024 * 1024 });
-    const { stdout } = await run("apt-get", ["-q", "--simulate", "install", ...request.packages], { env, maxBuffer: 64 * 1024 * 1024 });
+    const wanted = [...request.packages, ...Object.values(request.fromSuites ?? {}).flat()];
+    const { stdout } = await run("apt-get", ["-q", "--simulate", "install", ...wanted], { env, maxBuffer: 64 * 1024 * 1024 });
     // apt may "reinstall" an installed package at the same version (the status carries no
     // relations, so the record differs from the index's): the image has it already.
     const has = new Set(installed.map((p) => `${p.name} ${p.version} ${p.architecture}`));
@@ -86,7 +103,7 @@ export async function resolvePackageSet(
   } catch (e) {
     const out = `${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}`;
     const lines = out.split("\n").filter((l) => /^(E:| \S+ : Depends)/.test(l));
-    throw new KilnError(`apt cannot resolve ${request.packages.join(" ")} for ${arch}: ${lines.join(" ").trim() || out.trim().split("\n").slice(-3).join(" ")}`, "check the package names in the definition's inputs.debian.packages");
+    throw new KilnError(`apt cannot resolve ${[...request.packages, ...Object.values(request.fromSuites ?? {}).flat()].join(" ")} for ${arch}: ${lines.join(" ").trim() || out.trim().split("\n").slice(-3).join(" ")}`, "check the package names in the definition's inputs.debian.packages");
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import { KilnError } from "../errors.ts";
 import type { DebianLock, LockedDeb } from "../lock/schema.ts";
 import type { Settings } from "../settings/schema.ts";
 import { ContentStore, hashFile } from "../util/cas.ts";
-import { fetchVerifiedSuite, loadPackageTable, type PackageTable, suiteSources, type VerifiedSuite } from "./indices.ts";
+import { fetchVerifiedSuite, loadPackageTable, otherSuiteSources, type PackageTable, suiteSources, type VerifiedSuite } from "./indices.ts";
 import { debianArch, type InstalledPackage, resolveMinbaseSet } from "./minbase.ts";
 import { resolvePackageSet } from "./packages.ts";
 import { snapshotFromDate } from "./release.ts";
@@ -23,6 +23,8 @@ export interface DebianRequest {
   foreignArchitectures: string[];
   /** The parent (a key of the definition's parents) whose packages are not locked again. */
   onTopOf?: string;
+  /** Packages taken from other suites of the archive: suite -> package names. */
+  fromSuites?: Record<string, string[]>;
 }
 
 export interface ResolveOptions {
@@ -43,8 +45,10 @@ export async function resolveDebian(request: DebianRequest, architectures: strin
   if (request.set === "packages" && request.packages.length === 0) throw new KilnError("inputs.debian.packages is empty", 'list packages, or use set: "minbase"');
   const archs = [...new Set(architectures.map(debianArch))].sort();
   const store = debStore(cacheDir);
+  const fromSuites = request.fromSuites ?? {};
+  if (request.set === "minbase" && Object.keys(fromSuites).length) throw new KilnError("inputs.debian.fromSuites needs set: \"packages\"", "a minbase rootfs comes from one suite; take other suites' packages in an image on top of it");
   const suites: VerifiedSuite[] = [];
-  for (const source of suiteSources(request.suite, settings)) {
+  for (const source of [...suiteSources(request.suite, settings), ...otherSuiteSources(fromSuites, settings)]) {
     log(`debian: verifying ${source.suite} InRelease`);
     suites.push(await fetchVerifiedSuite(source, settings, options.keyring));
   }
@@ -73,7 +77,13 @@ export async function resolveDebian(request: DebianRequest, architectures: strin
     return {
       suite: request.suite,
       snapshot: snapshotOf(suites),
-      request: { set: request.set, packages: [...request.packages], foreignArchitectures: [...request.foreignArchitectures], onTopOf: request.onTopOf },
+      request: {
+        set: request.set,
+        packages: [...request.packages],
+        foreignArchitectures: [...request.foreignArchitectures],
+        onTopOf: request.onTopOf,
+        fromSuites: Object.keys(fromSuites).length ? fromSuites : undefined,
+      },
       packages,
     };
   } finally {

@@ -220,6 +220,12 @@ const inputs = z.strictObject({
        * the closure the image adds on top, which `deb-install /dist` unpacks.
        */
       onTopOf: z.string().optional(),
+      /**
+       * Packages taken from another suite of the same archive (`{ trixie: ["golang-1.24-go"] }`),
+       * resolved with the image's suite preferred: from that suite come the named packages and
+       * the dependencies only it has (docs/debian.md, "Packages from another suite").
+       */
+      fromSuites: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, "a suite name like trixie"), z.array(z.string()).min(1)).default({}),
     })
     .optional(),
   git: z

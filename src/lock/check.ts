@@ -8,7 +8,7 @@ import type { LoadedImage } from "../definition/catalog.ts";
 import type { OciStore } from "../oci/store.ts";
 import { debianArchitectures, declaredDownloads, imagePlatforms, type InputKind } from "./declared.ts";
 import { storeRefOf } from "./resolve.ts";
-import type { Lock } from "./schema.ts";
+import { type Lock, stableStringify } from "./schema.ts";
 import { normalizeFingerprint } from "./signature.ts";
 
 export interface LockProblem {
@@ -33,8 +33,9 @@ export async function checkLock(image: LoadedImage, lock: Lock | undefined, opts
   else if (deb && lock?.debian) {
     const l = lock.debian;
     const wanted = { set: deb.set, packages: [...deb.packages].sort(), foreign: [...deb.foreignArchitectures].sort() };
+    const sameFromSuites = stableStringify(l.request.fromSuites ?? {}) === stableStringify(deb.fromSuites);
     if (l.suite !== deb.suite) add("debian", "packages", "stale", `Debian suite ${deb.suite} declared, ${l.suite} locked`);
-    if (l.request.set !== wanted.set || l.request.onTopOf !== deb.onTopOf || !sameList([...l.request.packages].sort(), wanted.packages) || !sameList([...l.request.foreignArchitectures].sort(), wanted.foreign)) {
+    if (l.request.set !== wanted.set || l.request.onTopOf !== deb.onTopOf || !sameList([...l.request.packages].sort(), wanted.packages) || !sameList([...l.request.foreignArchitectures].sort(), wanted.foreign) || !sameFromSuites) {
       add("debian", "packages", "stale", "the Debian package request changed since the lock was made");
     }
     const missing = debianArchitectures(imagePlatforms(def)).filter((a) => !l.packages[a]?.length);

@@ -31,6 +31,8 @@ export const debianLockSchema = z.strictObject({
     foreignArchitectures: z.array(z.string()),
     /** The parent whose packages (its deb-install manifests) were taken as installed. */
     onTopOf: z.string().optional(),
+    /** Packages taken from another suite (each suite's InRelease verified like the image's own). */
+    fromSuites: z.record(z.string(), z.array(z.string())).optional(),
   }),
   /** sha256 of the `request.onTopOf` parent's package set the closure was resolved on (a new parent digest with the same set keeps the lock). */
   onTopOfSha256: sha256.optional(),
