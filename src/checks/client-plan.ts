@@ -128,6 +128,7 @@ export function planScenario(input: ScenarioPlanInput): ScenarioPlan {
     platform: input.platform,
     volumes: volumes.map((v) => `${v.key}:${v.target}`),
     env: { ...runtime.env, ...scenario.env },
+    privileges: runtime.privileges,
   };
   const service: Created = {
     key: serviceKey,

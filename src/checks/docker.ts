@@ -12,6 +12,14 @@ export interface HardenedProfile {
   platform: string;
   volumes: string[];
   env: Record<string, string>;
+  /** The definition's `runtime.privileges`: granted on top of the lockdown, nothing more. */
+  privileges?: { privileged: boolean; capAdd: string[]; securityOpt: string[] };
+}
+
+/** The flags that grant exactly the declared privileges. */
+export function privilegeArgs(p: HardenedProfile["privileges"]): string[] {
+  if (!p) return [];
+  return [...(p.privileged ? ["--privileged"] : []), ...p.capAdd.map((c) => `--cap-add=${c}`), ...p.securityOpt.flatMap((o) => ["--security-opt", o])];
 }
 
 export const TEST_LABEL = "dev.kiln.test";
@@ -61,6 +69,7 @@ export function lockdownArgs(platform: string, user?: string): string[] {
 export function hardenedArgs(p: HardenedProfile): string[] {
   return [
     ...lockdownArgs(p.platform, p.user),
+    ...privilegeArgs(p.privileges),
     ...p.volumes.flatMap((v) => ["--volume", v]),
     ...Object.entries(p.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
   ];

@@ -104,7 +104,7 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 async function runChecks(ctx: RunContext): Promise<void> {
   const { runtime, platform } = ctx;
   const subject = `${ctx.ref} ${platform}`;
-  const profile: docker.HardenedProfile = { user: runtime.user, platform, volumes: runtime.volumes, env: runtime.env };
+  const profile: docker.HardenedProfile = { user: runtime.user, platform, volumes: runtime.volumes, env: runtime.env, privileges: runtime.privileges };
   const config = await imageConfig(ctx);
   const hasHealthcheck = !!config.config?.Healthcheck?.Test?.length && config.config.Healthcheck.Test[0] !== "NONE";
   const probes = plannedProbes(runtime);
@@ -184,7 +184,9 @@ async function serviceChecks(ctx: RunContext, id: string, hasHealthcheck: boolea
     ctx.report({ rule: "hardened-run", name: "hardened-run", subject, ok: false, message: h.reason, details: h.log });
   }
   if (!h.ok) return;
-  ctx.report({ rule: "hardened-run", name: "hardened-run", subject, ok: true, message: `runs as ${ctx.runtime.user} with a read-only root, no capabilities, no-new-privileges` });
+  const granted = ctx.runtime.privileges;
+  const extra = granted ? `; granted only ${docker.privilegeArgs(granted).join(" ")} (${granted.reason})` : "";
+  ctx.report({ rule: "hardened-run", name: "hardened-run", subject, ok: true, message: `runs as ${ctx.runtime.user} with a read-only root, ${granted ? "dropped capabilities" : "no capabilities"}, no-new-privileges${extra}` });
   const ip = await docker.containerIp(id);
   for (const p of probes) {
     if (!ip) {

@@ -162,6 +162,21 @@ const clientScenario = z
     });
   });
 
+/**
+ * What the image needs beyond the hardened profile, granted by `kiln test` exactly
+ * (and nothing else), so its tests prove it needs no more; the image's README says why.
+ */
+const privileges = z.strictObject({
+  /** `docker run --privileged`: every capability, devices, no seccomp or AppArmor profile, writable /sys and /proc. */
+  privileged: z.boolean().default(false),
+  /** Capabilities added back after `--cap-drop=ALL`, e.g. `SYS_ADMIN`. */
+  capAdd: z.array(z.string().regex(/^[A-Z_]+$/, "a capability name like SYS_ADMIN")).default([]),
+  /** `--security-opt` values beside `no-new-privileges`, e.g. `seccomp=unconfined`. */
+  securityOpt: z.array(z.string().regex(/^(seccomp|apparmor|systempaths)=unconfined$/, "seccomp=unconfined, apparmor=unconfined or systempaths=unconfined")).default([]),
+  /** Why, in one line (shown by `kiln test`). */
+  reason: z.string().min(1),
+});
+
 const runtime = z.strictObject({
   /** The user the image runs as (`2000`, `2000:2000`); never root. */
   user: z.string().default("2000"),
@@ -182,6 +197,8 @@ const runtime = z.strictObject({
   tooling: z.boolean().default(false),
   /** Proofs from a real client (docs/checks.md, `client-test`). */
   clients: z.array(clientScenario).default([]),
+  /** Privileges beyond the hardened profile (none by default). */
+  privileges: privileges.optional(),
 }).superRefine((r, ctx) => {
   r.clients.forEach((s, i) => {
     if (r.clients.findIndex((o) => o.name === s.name) !== i) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: `another scenario is already named "${s.name}"` });

@@ -1,0 +1,32 @@
+#!/bin/bash
+# buildkitd on TCP with mutual TLS (clients need a certificate signed by the CA),
+# a local unix socket for the healthcheck, state in /data, metrics and pprof on
+# the debug port, logs to stdout/stderr.
+set -o errexit -o nounset -o pipefail
+
+die() {
+  printf 'buildkit: %s\n' "$1" >&2
+  exit 64
+}
+
+[[ "${BUILDKIT_DEBUG_PORT:-}" =~ ^[0-9]*$ ]] || die "BUILDKIT_DEBUG_PORT must be a port number or empty, not '${BUILDKIT_DEBUG_PORT:-}'"
+args=(
+  --root /data
+  --addr unix:///tmp/buildkitd.sock
+  --oci-worker=true --containerd-worker=false
+)
+# The TCP listener exists only with mutual TLS: whoever reaches it runs builds as root.
+case "${BUILDKIT_TCP:-on}" in
+  on)
+    certs="${BUILDKIT_CERTS:-/certs}"
+    for f in ca.pem cert.pem key.pem; do
+      [ -r "$certs/$f" ] || die "$certs/$f is missing: mount the CA certificate (ca.pem), the server certificate (cert.pem) and its key (key.pem) at $certs, or set BUILDKIT_TCP=off"
+    done
+    [[ "${BUILDKIT_PORT:-}" =~ ^[0-9]+$ ]] || die "BUILDKIT_PORT must be a port number, not '${BUILDKIT_PORT:-}'"
+    args+=(--addr "tcp://0.0.0.0:$BUILDKIT_PORT" --tlscacert "$certs/ca.pem" --tlscert "$certs/cert.pem" --tlskey "$certs/key.pem")
+    ;;
+  off) ;;
+  *) die "BUILDKIT_TCP must be on or off, not '${BUILDKIT_TCP}'" ;;
+esac
+[ -z "${BUILDKIT_DEBUG_PORT:-}" ] || args+=(--debugaddr "0.0.0.0:$BUILDKIT_DEBUG_PORT")
+exec buildkitd "${args[@]}" "$@"
