@@ -2,7 +2,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalRepo, tempDir } from "../../test/support/lock-fixtures.ts";
-import { ensureCommit, exportCommit, mirrorDir, resolveGitRef } from "./git.ts";
+import { execFileSync } from "node:child_process";
+import { ensureCommit, exportCommit, mirrorDir, resolveGitRef, rewriteGitUrl } from "./git.ts";
 
 describe("git sources", () => {
   let root: string;
@@ -60,5 +61,32 @@ describe("git sources", () => {
     const fix = "";
     const all = await Promise.all([first, second, first].map((commit) => ensureCommit({ name: "src", url: repo.url, commit, cacheDir, offline: false, fix })));
     expect(new Set(all).size).toBe(1);
+  });
+
+  it("rewrites URLs like git's insteadOf: the longest matching prefix wins", () => {
+    const rules = { "/srv/mirrors/": ["https://github.com/"], "/srv/buildkit.git": ["https://github.com/moby/buildkit"], "https://other/": [""] };
+    expect(rewriteGitUrl("https://github.com/moby/buildkit", rules)).toBe("/srv/buildkit.git");
+    expect(rewriteGitUrl("https://github.com/caddyserver/caddy.git", rules)).toBe("/srv/mirrors/caddyserver/caddy.git");
+    expect(rewriteGitUrl("https://gitlab.com/x/y", rules)).toBe("https://gitlab.com/x/y");
+    expect(rewriteGitUrl("https://github.com/x", {})).toBe("https://github.com/x");
+  });
+
+  it("fetches from a shallow site mirror through insteadOf and keeps the cache under the upstream URL", async () => {
+    const upstream = "https://git.invalid/upstream/src";
+    const shallow = path.join(root, "shallow.git");
+    execFileSync("git", ["clone", "--quiet", "--bare", "--depth", "1", "--branch", "v1", repo.url, shallow]);
+    const insteadOf = { [shallow]: [upstream] };
+    expect(await resolveGitRef("src", upstream, "v1", false, insteadOf)).toBe(first);
+    const cacheDir = path.join(root, "cache-mirror");
+    const mirror = await ensureCommit({ name: "src", url: upstream, commit: first, cacheDir, offline: false, fix: "", insteadOf });
+    expect(mirror).toBe(mirrorDir(cacheDir, upstream));
+    const dest = path.join(root, "out-mirror");
+    await exportCommit(mirror, first, dest, "src");
+    expect(await fs.readFile(path.join(dest, "README"), "utf8")).toBe("one\n");
+    // Without the rewrite the upstream is unreachable, and the message names both URLs when the mirror lacks the commit.
+    await expect(resolveGitRef("src", upstream, "v1")).rejects.toThrow(/cannot list https:\/\/git.invalid\/upstream\/src:/);
+    await expect(ensureCommit({ name: "src", url: upstream, commit: second, cacheDir, offline: false, fix: "", insteadOf })).rejects.toThrow(
+      `locked commit ${second} does not exist in ${upstream} (via ${shallow})`,
+    );
   });
 });

@@ -18,16 +18,40 @@ async function git(args: string[], cwd?: string) {
   return runCommand("git", args, { cwd, env: GIT_ENV });
 }
 
+/** Site URL rewrites (settings `git.insteadOf`): base -> the URL prefixes fetched from that base instead. */
+export type GitInsteadOf = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * The URL kiln fetches `url` from: git's `url.<base>.insteadOf` rule, the
+ * longest matching prefix wins. Locks and labels keep the upstream URL; only
+ * fetches go to the rewritten one.
+ */
+export function rewriteGitUrl(url: string, insteadOf: GitInsteadOf = {}): string {
+  let best: { base: string; prefix: string } | undefined;
+  for (const [base, prefixes] of Object.entries(insteadOf)) {
+    for (const prefix of prefixes) {
+      if (prefix && url.startsWith(prefix) && prefix.length > (best?.prefix.length ?? -1)) best = { base, prefix };
+    }
+  }
+  return best ? best.base + url.slice(best.prefix.length) : url;
+}
+
+/** `url`, or `url (via <rewritten>)` when a site rewrite applies: messages name both. */
+function shown(url: string, fetchUrl: string): string {
+  return fetchUrl === url ? url : `${url} (via ${fetchUrl})`;
+}
+
 /**
  * The full commit a ref points to on the remote. Tags win over branches
  * (annotated tags are peeled to their commit); a full commit id is taken as is.
  */
-export async function resolveGitRef(name: string, url: string, ref: string, offline = false): Promise<string> {
+export async function resolveGitRef(name: string, url: string, ref: string, offline = false, insteadOf?: GitInsteadOf): Promise<string> {
   if (COMMIT.test(ref)) return ref;
   if (offline) throw new KilnError(`offline: cannot resolve git source ${name} (${url} ${ref})`, "resolving refs needs the network; run without --offline");
   const candidates = [`refs/tags/${ref}^{}`, `refs/tags/${ref}`, `refs/heads/${ref}`, `${ref}^{}`, ref];
-  const res = await git(["ls-remote", "--", url, ...candidates]);
-  if (res.code !== 0) throw new KilnError(`git source ${name}: cannot list ${url}: ${lastLine(res.stderr)}`, "check the URL and your access to it");
+  const fetchUrl = rewriteGitUrl(url, insteadOf);
+  const res = await git(["ls-remote", "--", fetchUrl, ...candidates]);
+  if (res.code !== 0) throw new KilnError(`git source ${name}: cannot list ${shown(url, fetchUrl)}: ${lastLine(res.stderr)}`, "check the URL, the site's git.insteadOf rewrites and your access to it");
   const found = new Map<string, string>();
   for (const line of res.stdout.split("\n")) {
     const [commit, refName] = line.split("\t");
@@ -37,10 +61,10 @@ export async function resolveGitRef(name: string, url: string, ref: string, offl
     const commit = found.get(c);
     if (commit) return commit;
   }
-  throw new KilnError(`git source ${name}: ref "${ref}" not found in ${url}`, "name an existing tag, branch or full commit in the definition");
+  throw new KilnError(`git source ${name}: ref "${ref}" not found in ${shown(url, fetchUrl)}`, "name an existing tag, branch or full commit in the definition");
 }
 
-/** Where the bare mirror of `url` lives in the cache. */
+/** Where the bare mirror of `url` (the upstream URL, whichever site mirror fills it) lives in the cache. */
 export function mirrorDir(cacheDir: string, url: string): string {
   return path.join(cacheDir, "git", createHash("sha256").update(url).digest("hex").slice(0, 32));
 }
@@ -55,8 +79,9 @@ async function hasCommit(mirror: string, commit: string): Promise<boolean> {
  * not. Mirror updates are serialised by an inter-process lock; the commit is
  * then kept by a ref of its own so that moved tags or gc never drop it.
  */
-export async function ensureCommit(opts: { name: string; url: string; commit: string; cacheDir: string; offline: boolean; fix: string }): Promise<string> {
+export async function ensureCommit(opts: { name: string; url: string; commit: string; cacheDir: string; offline: boolean; fix: string; insteadOf?: GitInsteadOf }): Promise<string> {
   const { name, url, commit } = opts;
+  const fetchUrl = rewriteGitUrl(url, opts.insteadOf);
   const mirror = mirrorDir(opts.cacheDir, url);
   if (await hasCommit(mirror, commit)) return mirror;
   if (opts.offline) throw new KilnError(`offline: git source ${name} commit ${commit} (${url}) is not in the cache (${mirror})`, "run the build once with network access to fill the cache");
@@ -65,12 +90,13 @@ export async function ensureCommit(opts: { name: string; url: string; commit: st
   try {
     if (await hasCommit(mirror, commit)) return mirror;
     if (!(await fs.stat(path.join(mirror, "HEAD")).catch(() => undefined))) await initMirror(mirror);
-    let res = await git(["--git-dir", mirror, "fetch", "--quiet", "--force", "--no-tags", "--", url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
-    if (res.code !== 0) throw new KilnError(`git source ${name}: cannot fetch ${url}: ${lastLine(res.stderr)}`, "check the URL and your access to it");
+    // --update-shallow: a shallow site mirror (one release's history) still hands out its refs.
+    let res = await git(["--git-dir", mirror, "fetch", "--quiet", "--force", "--no-tags", "--update-shallow", "--", fetchUrl, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
+    if (res.code !== 0) throw new KilnError(`git source ${name}: cannot fetch ${shown(url, fetchUrl)}: ${lastLine(res.stderr)}`, "check the URL, the site's git.insteadOf rewrites and your access to it");
     // An unadvertised commit: servers that allow it hand it out by id.
-    if (!(await hasCommit(mirror, commit))) res = await git(["--git-dir", mirror, "fetch", "--quiet", "--", url, commit]);
+    if (!(await hasCommit(mirror, commit))) res = await git(["--git-dir", mirror, "fetch", "--quiet", "--update-shallow", "--", fetchUrl, commit]);
     if (!(await hasCommit(mirror, commit))) {
-      throw new KilnError(`git source ${name}: locked commit ${commit} does not exist in ${url}`, `the history was rewritten or the lock edited; ${opts.fix}`);
+      throw new KilnError(`git source ${name}: locked commit ${commit} does not exist in ${shown(url, fetchUrl)}`, `the history was rewritten or the lock edited; ${opts.fix}`);
     }
     await git(["--git-dir", mirror, "update-ref", `refs/kiln/${commit}`, commit]);
     return mirror;

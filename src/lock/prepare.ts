@@ -68,7 +68,7 @@ export async function prepareInputs(req: PrepareRequest): Promise<PreparedInputs
   const mirrors: Record<string, string> = {};
   for (const [name, g] of Object.entries(pinned.git ?? {})) {
     if (!(name in image.def.inputs.git)) continue;
-    mirrors[name] = await ensureCommit({ name, url: g.url, commit: g.commit, cacheDir: cache, offline: settings.offline, fix });
+    mirrors[name] = await ensureCommit({ name, url: g.url, commit: g.commit, cacheDir: cache, offline: settings.offline, fix, insteadOf: settings.git.insteadOf });
   }
   const downloads = await verifyDownloads(req, pinned, fix);
   if (pinned.parents && Object.keys(image.def.parents).length) {

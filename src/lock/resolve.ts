@@ -27,7 +27,7 @@ export function contentStore(settings: Settings): ContentStore {
 }
 
 export async function resolveGit(name: string, decl: { url: string; ref: string }, ctx: ResolveContext): Promise<GitLock> {
-  return { url: decl.url, ref: decl.ref, commit: await resolveGitRef(name, decl.url, decl.ref, ctx.settings.offline) };
+  return { url: decl.url, ref: decl.ref, commit: await resolveGitRef(name, decl.url, decl.ref, ctx.settings.offline, ctx.settings.git.insteadOf) };
 }
 
 /** Fetches every URL of one download, hashes it into the cache, checks its signature; returns the pins per lock key. */

@@ -96,6 +96,15 @@ export const settingsSchema = z.strictObject({
     .strictObject({ proxy: z.string().optional().describe("GOPROXY for Go builds (rendered as the goproxy secret)") })
     .default({})
     .describe("Go toolchain inside builds"),
+  git: z
+    .strictObject({
+      insteadOf: z
+        .record(z.string(), z.array(z.string()))
+        .default({})
+        .describe("URL rewrites for git sources, like git's url.<base>.insteadOf: base -> the URL prefixes fetched from that base instead (the longest matching prefix wins); locks keep the upstream URL"),
+    })
+    .default({ insteadOf: {} })
+    .describe("How kiln fetches git sources"),
   secrets: z
     .record(z.string(), z.string())
     .default({})
