@@ -58,17 +58,24 @@ export async function remoteDigest(ref: string, access: RegistryAccess): Promise
 }
 
 /**
- * skopeo's last words (`level=fatal msg="..."`), as one line a user can act on.
+ * Trouble reaching or reading a registry, from a tool's error message, as one
+ * phrase a user can act on; undefined when the message is about something else.
  * `refusing`: what the registry refuses when it asks for credentials ("the push").
  */
-export function registryFailure(stderr: string, host: string, refusing = "the push"): string {
-  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
-  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"');
+export function registryProblem(msg: string, host: string, refusing = "the push"): string | undefined {
   if (/connection refused/i.test(msg)) return `the registry ${host} does not answer (connection refused)`;
   if (/no such host|server misbehaving/i.test(msg)) return `the registry ${host} is not known (DNS: no such host)`;
   if (/i\/o timeout|deadline exceeded|TLS handshake timeout/i.test(msg)) return `the registry ${host} does not answer (timed out)`;
   if (/unauthorized|authentication required|denied/i.test(msg)) return `the registry ${host} refuses ${refusing} (${msg.split(": ").pop()})`;
   if (/server gave HTTP response to HTTPS client/i.test(msg)) return `the registry ${host} speaks plain HTTP: add it to insecureRegistries`;
+  if (/x509:|certificate signed by unknown authority/i.test(msg)) return `the registry ${host} has a certificate this host does not trust: add it to insecureRegistries`;
   if (/manifest unknown|name unknown/i.test(msg)) return `the registry ${host} has no such image (${msg.split(": ").pop()})`;
-  return msg || "skopeo failed";
+  return undefined;
+}
+
+/** skopeo's last words (`level=fatal msg="..."`), as one line a user can act on. */
+export function registryFailure(stderr: string, host: string, refusing = "the push"): string {
+  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
+  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"');
+  return registryProblem(msg, host, refusing) ?? (msg || "skopeo failed");
 }
