@@ -75,7 +75,9 @@ export async function verifyImageSignature(image: string, settings: Settings): P
   return withResolved(image, settings, async (r) => {
     const signed = byDigest(r.pushed, r.digest);
     const fail = (why: string): never => {
-      throw new KilnError(`signature check failed for ${subject(r)}: ${why}; key ${publicKey}`, "do not run this image; if it was pushed again on purpose, sign the new digest with `kiln sign`");
+      // Registry trouble says nothing about the image: only a check that ran and failed warns against running it.
+      const hint = why.startsWith("the registry ") ? "run it again once the registry answers" : "do not run this image; if it was pushed again on purpose, sign the new digest with `kiln sign`";
+      throw new KilnError(`signature check failed for ${subject(r)}: ${why}; key ${publicKey}`, hint);
     };
     const result = await run("cosign", verifyArgs(publicKey, signed, r.insecure), { what: `verify ${signed}`, env: r.env, allowFailure: true });
     if (result.code !== 0) fail(verifyFailure(result.stderr, r.pushed.host));
