@@ -20,6 +20,8 @@ export const commands: Record<string, () => Promise<{ register: RegisterCommand 
   lock: () => import("./lock.ts"),
   refresh: () => import("./refresh.ts"),
   site: () => import("./site.ts"),
+  sign: () => import("./sign.ts"),
+  "verify-signature": () => import("./verify-signature.ts"),
 };
 
 /** The modules a command line needs: its subcommand's, or all of them for help and unknown commands. */
