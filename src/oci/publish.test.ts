@@ -16,6 +16,11 @@ describe("pushFailure", () => {
     expect(pushFailure(fatal('pinging container registry reg.lan: Get "https://reg.lan/v2/": http: server gave HTTP response to HTTPS client'), "reg.lan")).toBe("the registry reg.lan speaks plain HTTP: add it to insecureRegistries");
   });
 
+  it("reads oras's last words too", () => {
+    const stderr = 'Error: Head "http://127.0.0.1:5999/v2/x/manifests/sha256:ab": dial tcp 127.0.0.1:5999: connect: connection refused\n';
+    expect(pushFailure(stderr, "127.0.0.1:5999")).toBe("the registry 127.0.0.1:5999 does not answer (connection refused)");
+  });
+
   it("passes anything else on as skopeo's message", () => {
     expect(pushFailure(fatal("copying image 1/2 from manifest list: manifest invalid"), "r")).toBe("copying image 1/2 from manifest list: manifest invalid");
     expect(pushFailure("", "r")).toBe("skopeo failed");

@@ -13,6 +13,8 @@ import { stopOnInterrupt } from "../util/interrupt.ts";
 import { run, startFailure } from "../util/run.ts";
 import { withTempDir } from "../util/temp.ts";
 import { streamLayoutArchive } from "./archive.ts";
+import { pushReferrers, repositoryOf } from "./oras.ts";
+import { exportReferrers } from "./referrers.ts";
 import type { OciStore } from "./store.ts";
 
 /** `registry/name:tag` -> `registry` (the host part, for credentials and TLS). */
@@ -43,14 +45,16 @@ export async function pushImage(store: OciStore, digest: string, refs: string[],
       if (remote !== digest) throw new KilnError(`registry ${host} holds ${remote} for ${ref}, expected ${digest}`, "the registry rewrote the manifest; push to an OCI-compliant registry");
       pushed.push({ ref, digest: remote });
     }
+    // The attachments (lock, SBOMs) go once per repository, after the image they refer to is there.
+    if (await exportReferrers(store, digest, layout)) await pushReferrers(layout, digest, refs.map(repositoryOf), settings);
     return pushed;
   }, { mode: 0o700 });
 }
 
-/** skopeo's last words (`level=fatal msg="..."`), as one line a user can act on. */
+/** The last words of skopeo (`level=fatal msg="..."`) or oras (`Error: ...`), as one line a user can act on. */
 export function pushFailure(stderr: string, host: string): string {
   const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
-  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"');
+  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"').replace(/^Error: /, "");
   if (/connection refused/i.test(msg)) return `the registry ${host} does not answer (connection refused)`;
   if (/no such host|server misbehaving/i.test(msg)) return `the registry ${host} is not known (DNS: no such host)`;
   if (/i\/o timeout|deadline exceeded|TLS handshake timeout/i.test(msg)) return `the registry ${host} does not answer (timed out)`;
@@ -59,8 +63,8 @@ export function pushFailure(stderr: string, host: string): string {
   return msg || "skopeo failed";
 }
 
-/** A skopeo auth file for one host, in the private temp dir; undefined without credentials. */
-async function authFile(dir: string, host: string, settings: Settings): Promise<string | undefined> {
+/** A skopeo (and oras) auth file for one host, in the private temp dir; undefined without credentials. */
+export async function authFile(dir: string, host: string, settings: Settings): Promise<string | undefined> {
   const cred = settings.credentials[host];
   if (!cred) return undefined;
   const file = path.join(dir, "auth.json");
