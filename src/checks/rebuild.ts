@@ -19,7 +19,7 @@ import { lockPathOf, readLock } from "../lock/io.ts";
 import { storeRefOf } from "../lock/resolve.ts";
 import { diffImages, formatDiff } from "../oci/diff.ts";
 import { fetchVerified, parseDigestRef, pullToLayout, remoteReferrers } from "../oci/oras.ts";
-import type { ArtifactManifest } from "../oci/referrers.ts";
+import { listReferrers, type ArtifactManifest } from "../oci/referrers.ts";
 import { OciStore } from "../oci/store.ts";
 import { REPO_ROOT, storeDir } from "../paths.ts";
 import { splitRef } from "../plan/plan.ts";
@@ -47,11 +47,13 @@ export interface RebuildResult {
   parents: { ref: string; digest: string; from: "local store" | "rebuilt" }[];
   identical: boolean;
   rebuilt: string;
+  /** The lock attachment read from the registry, and the one the rebuild attached: the same digest when the build record is deterministic. */
+  lock: { attached: string; rebuilt?: string };
   diffText?: string;
 }
 
 /** Reads the lock attached to `repository@digest`: its bytes and the build record. */
-async function attachedLock(repository: string, digest: string, settings: Settings): Promise<{ bytes: Buffer; record: BuildRecord }> {
+async function attachedLock(repository: string, digest: string, settings: Settings): Promise<{ bytes: Buffer; record: BuildRecord; referrer: string }> {
   const ref = `${repository}@${digest}`;
   const locks = await remoteReferrers(repository, digest, settings, LOCK_ARTIFACT_TYPE);
   const first = locks[0];
@@ -61,7 +63,7 @@ async function attachedLock(repository: string, digest: string, settings: Settin
   const blob = manifest.layers?.[0];
   if (!blob) throw new KilnError(`the lock artifact ${first.digest} of ${ref} has no blob`);
   const bytes = await fetchVerified(repository, blob.digest, "blob", settings);
-  return { bytes, record: buildRecordOf(manifest.annotations, ref) };
+  return { bytes, record: buildRecordOf(manifest.annotations, ref), referrer: first.digest };
 }
 
 /**
@@ -97,7 +99,7 @@ async function provideParents(image: LoadedImage, root: string, local: OciStore,
 export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions): Promise<RebuildResult> {
   const { repository, digest } = parseDigestRef(refArg);
   opts.log?.(`reading the lock attached to ${refArg}`);
-  const { bytes, record } = await attachedLock(repository, digest, opts.settings);
+  const { bytes, record, referrer } = await attachedLock(repository, digest, opts.settings);
   const revision = opts.revision ?? record.revision?.commit;
   if (!revision) throw new KilnError(`the lock attached to ${refArg} records no catalog revision (it was built outside a git checkout)`, "name one with --revision and the catalog with --catalog");
   const catalog = opts.catalog ?? record.revision?.source;
@@ -124,7 +126,9 @@ export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions):
         { ref, progress: "quiet", noCache: opts.noCache, ...(record.platforms.length ? { platforms: record.platforms as Platform[] } : {}), ...(record.buildArgs ? { buildArgs: record.buildArgs } : {}) },
         { settings: { ...opts.settings, store: dir }, root },
       );
-      const result: RebuildResult = { ref, image: record.image, target: record.target, revision, catalog, parents, identical: built.digest === digest, rebuilt: built.digest };
+      const rebuiltLock = (await listReferrers(fresh, built.digest, LOCK_ARTIFACT_TYPE))[0]?.digest;
+      const lock = { attached: referrer, ...(rebuiltLock ? { rebuilt: rebuiltLock } : {}) };
+      const result: RebuildResult = { ref, image: record.image, target: record.target, revision, catalog, parents, identical: built.digest === digest, rebuilt: built.digest, lock };
       if (!result.identical) {
         await withTempDir("kiln-rebuild-pulled-", async (pulledDir) => {
           await pullToLayout(repository, digest, pulledDir, opts.settings);
@@ -143,7 +147,7 @@ export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions):
 export function formatRebuild(r: RebuildResult): string {
   const lines = [`${r.ref} from ${r.catalog} at ${r.revision}`];
   for (const p of r.parents) lines.push(`  parent ${p.ref} ${p.digest} (${p.from === "rebuilt" ? "rebuilt from the checkout" : "from the local store"})`);
-  if (r.identical) lines.push(`identical: ${r.rebuilt}`);
+  if (r.identical) lines.push(`identical: ${r.rebuilt}`, `  lock attachment ${r.lock.attached}${r.lock.rebuilt === r.lock.attached ? " (attached again, the same)" : `, rebuilt one ${r.lock.rebuilt ?? "none"}`}`);
   else lines.push(`different: rebuilt ${r.rebuilt}`, ...(r.diffText ?? "").trimEnd().split("\n").map((l) => `  ${l}`));
   return lines.join("\n") + "\n";
 }

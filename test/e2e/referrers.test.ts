@@ -93,6 +93,9 @@ describe("kiln rebuild", () => {
     expect(r.stdout).toContain(`identical: ${pushed.digest}`);
     expect(r.stdout).toMatch(/parent base:runtime sha256:[0-9a-f]{64} \(from the local store\)/);
     expect(r.stdout).not.toContain("rebuilt from the checkout");
+    // The rebuild attaches the very same lock artifact: the build record has no timestamps.
+    const attached = JSON.parse((await kiln(["referrers", "router", "--json"], env)).stdout) as { digest: string }[];
+    expect(r.stdout).toContain(`lock attachment ${attached[0]!.digest} (attached again, the same)`);
   });
 
   it("shows the diff when a file of the revision changed", async () => {
