@@ -12,6 +12,8 @@ import { stopOnInterrupt } from "../util/interrupt.ts";
 import { run, startFailure } from "../util/run.ts";
 import { withTempDir } from "../util/temp.ts";
 import { streamLayoutArchive } from "./archive.ts";
+import { pushReferrers, repositoryOf } from "./oras.ts";
+import { exportReferrers } from "./referrers.ts";
 import { isInsecureRegistry, registryFailure, registryHost, remoteDigest, writeAuthFile } from "./registry.ts";
 import type { OciStore } from "./store.ts";
 
@@ -36,6 +38,8 @@ export async function pushImage(store: OciStore, digest: string, refs: string[],
       if (remote !== digest) throw new KilnError(`registry ${host} holds ${remote} for ${ref}, expected ${digest}`, "the registry rewrote the manifest; push to an OCI-compliant registry");
       pushed.push({ ref, digest: remote });
     }
+    // The attachments (lock, SBOMs) go once per repository, after the image they refer to is there.
+    if (await exportReferrers(store, digest, layout)) await pushReferrers(layout, digest, refs.map(repositoryOf), settings);
     return pushed;
   }, { mode: 0o700 });
 }

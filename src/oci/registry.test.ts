@@ -23,6 +23,11 @@ describe("registryFailure", () => {
     );
   });
 
+  it("reads oras's last words too", () => {
+    const stderr = 'Error: Head "http://127.0.0.1:5999/v2/x/manifests/sha256:ab": dial tcp 127.0.0.1:5999: connect: connection refused\n';
+    expect(registryFailure(stderr, "127.0.0.1:5999")).toBe("the registry 127.0.0.1:5999 does not answer (connection refused)");
+  });
+
   it("passes anything else on as skopeo's message", () => {
     expect(registryFailure(fatal("copying image 1/2 from manifest list: manifest invalid"), "r")).toBe("copying image 1/2 from manifest list: manifest invalid");
     expect(registryFailure("", "r")).toBe("skopeo failed");

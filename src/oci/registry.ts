@@ -73,9 +73,9 @@ export function registryProblem(msg: string, host: string, refusing = "the push"
   return undefined;
 }
 
-/** skopeo's last words (`level=fatal msg="..."`), as one line a user can act on. */
+/** The last words of skopeo (`level=fatal msg="..."`) or oras (`Error: ...`), as one line a user can act on. */
 export function registryFailure(stderr: string, host: string, refusing = "the push"): string {
   const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
-  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"');
+  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"').replace(/^Error: /, "");
   return registryProblem(msg, host, refusing) ?? (msg || "skopeo failed");
 }
