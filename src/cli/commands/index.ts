@@ -20,6 +20,7 @@ export const commands: Record<string, () => Promise<{ register: RegisterCommand 
   lock: () => import("./lock.ts"),
   refresh: () => import("./refresh.ts"),
   site: () => import("./site.ts"),
+  sbom: () => import("./sbom.ts"),
 };
 
 /** The modules a command line needs: its subcommand's, or all of them for help and unknown commands. */
