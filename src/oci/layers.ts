@@ -10,6 +10,7 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
 import { KilnError } from "../errors.ts";
+import type { OciManifest, OciStore } from "./store.ts";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "other";
 
@@ -34,6 +35,8 @@ export interface LayerEntry {
 export interface ReadLayerOptions {
   /** Keep the bytes of regular files up to this size (default 64 KiB; 0 keeps none). */
   keepContentBytes?: number;
+  /** Keep the bytes of these paths only (still up to `keepContentBytes`): a reader after a few files keeps no others in memory. */
+  keepContentOf?: (path: string) => boolean;
 }
 
 const TAR_TYPES: Record<string, EntryType> = {
@@ -91,16 +94,17 @@ export async function readLayer(blobPath: string, mediaType: string, opts: ReadL
         mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
         size: h.size ?? 0,
       };
+      const keepThis = out.size <= keep && (opts.keepContentOf?.(out.path) ?? true);
       if (h.linkname) out.linkname = type === "hardlink" ? normalizeEntryPath(h.linkname) : h.linkname;
       const hash = createHash("sha256");
       const kept: Buffer[] = [];
       for await (const chunk of entry as AsyncIterable<Buffer>) {
         hash.update(chunk);
-        if (out.size <= keep) kept.push(chunk);
+        if (keepThis) kept.push(chunk);
       }
       if (type === "file") {
         out.sha256 = hash.digest("hex");
-        if (out.size <= keep) out.content = Buffer.concat(kept);
+        if (keepThis) out.content = Buffer.concat(kept);
       }
       entries.push(out);
     }
@@ -142,4 +146,12 @@ export function squash(layers: LayerEntry[][]): Map<string, LayerEntry> {
     }
   }
   return view;
+}
+
+/** The root file system of one platform's image in the store (its manifest's layers, squashed). */
+export async function readImageFiles(store: OciStore, manifestDigest: string, opts: ReadLayerOptions = {}): Promise<Map<string, LayerEntry>> {
+  const manifest = await store.readJson<OciManifest>(manifestDigest);
+  const layers = [];
+  for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType, opts));
+  return squash(layers);
 }

@@ -24,6 +24,7 @@ export const commands: Record<string, () => Promise<{ register: RegisterCommand 
   site: () => import("./site.ts"),
   sign: () => import("./sign.ts"),
   "verify-signature": () => import("./verify-signature.ts"),
+  sbom: () => import("./sbom.ts"),
 };
 
 /** The modules a command line needs: its subcommand's, or all of them for help and unknown commands. */
