@@ -19,6 +19,7 @@ export const commands: Record<string, () => Promise<{ register: RegisterCommand 
   engine: () => import("./engine.ts"),
   lock: () => import("./lock.ts"),
   refresh: () => import("./refresh.ts"),
+  outdated: () => import("./outdated.ts"),
   site: () => import("./site.ts"),
 };
 
