@@ -1,7 +1,11 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { deb, fixtureIndexSource } from "../../test/support/outdated-fixtures.ts";
 import { settingsSchema } from "../settings/schema.ts";
-import { CurrentIndices, indexArchitecture, pendingUpdates, publishedVersions } from "./updates.ts";
+import { debStore } from "./resolve.ts";
+import { CurrentIndices, indexArchitecture, pendingUpdates, publishedIn, publishedVersions } from "./updates.ts";
 
 const settings = settingsSchema.parse({});
 
@@ -49,10 +53,10 @@ describe("pending updates against the current indices", () => {
   });
 
   it("the same version in two suites is named after the security suite", () => {
-    const e = (version: string) => ({ name: "zlib1g", version, architecture: "amd64", path: "p", size: 1, sha256: "a".repeat(64), fields: {} });
+    const e = (version: string) => ({ name: "zlib1g", version, architecture: "amd64" });
     const published = publishedVersions([
-      { suite: { suite: "bookworm", archive: "debian" }, entries: [{ ...e("1:1.2.13.dfsg-1+deb12u1"), archive: "debian", suite: "bookworm" }] },
-      { suite: { suite: "bookworm-security", archive: "debian-security" }, entries: [{ ...e("1:1.2.13.dfsg-1+deb12u1"), archive: "debian-security", suite: "bookworm-security" }] },
+      { suite: { suite: "bookworm", archive: "debian" }, entries: [e("1:1.2.13.dfsg-1+deb12u1")] },
+      { suite: { suite: "bookworm-security", archive: "debian-security" }, entries: [e("1:1.2.13.dfsg-1+deb12u1")] },
     ]);
     expect(pendingUpdates([deb("zlib1g", "1:1.2.13.dfsg-1", "amd64")], "amd64", () => published)).toEqual([
       { name: "zlib1g", architecture: "amd64", locked: "1:1.2.13.dfsg-1", available: "1:1.2.13.dfsg-1+deb12u1", suite: "bookworm-security", security: true },
@@ -71,5 +75,28 @@ describe("pending updates against the current indices", () => {
     const failing = { verify: async () => Promise.reject(new Error("bookworm-security InRelease: signature check failed")) };
     const indices = new CurrentIndices({ verify: (s) => (s.suite === "bookworm-security" ? failing.verify() : source.verify(s)) }, settings);
     await expect(indices.updatesOf("bookworm", lock)).rejects.toThrow("bookworm-security InRelease: signature check failed");
+  });
+});
+
+describe("the kept version table", () => {
+  const hex = "ab".repeat(32);
+  const suite = { archive: "debian" as const, suite: "bookworm", mirrors: ["http://127.0.0.1:9/debian"], mirror: "http://127.0.0.1:9/debian", inRelease: Buffer.from(""), release: { suite: "bookworm", codename: "bookworm", date: "", sha256: new Map([["main/binary-amd64/Packages.xz", { sha256: hex, size: 1 }]]) } };
+  const offline = settingsSchema.parse({ offline: true });
+
+  it("is read instead of the index when the signed hash names it; a damaged one is not trusted", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-versions-"));
+    try {
+      await fs.mkdir(path.join(dir, "indices"));
+      const table = path.join(dir, "indices", `${hex}.versions`);
+      await fs.writeFile(table, "libexpat1 amd64 2.5.0-1+deb12u2\ntzdata all 2026b-0+deb12u1\n");
+      expect(await publishedIn(suite, "amd64", debStore(dir), offline, dir)).toEqual([
+        { name: "libexpat1", architecture: "amd64", version: "2.5.0-1+deb12u2" },
+        { name: "tzdata", architecture: "all", version: "2026b-0+deb12u1" },
+      ]);
+      await fs.writeFile(table, "libexpat1 amd64 2.5.0-1+deb12u2\ntzdata all"); // cut short
+      await expect(publishedIn(suite, "amd64", debStore(dir), offline, dir)).rejects.toThrow(/offline: bookworm main\/binary-amd64\/Packages.xz is not in the cache/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,11 +5,17 @@
  * each suite is verified and each suite/architecture read once per run, however
  * many images ask.
  */
+import fs from "node:fs/promises";
+import path from "node:path";
 import type { LockedDeb } from "../lock/schema.ts";
+import { writeAtomic } from "../oci/store.ts";
 import type { Settings } from "../settings/schema.ts";
 import type { ContentStore } from "../util/cas.ts";
-import { type Archive, fetchPackagesFile, fetchVerifiedSuite, type IndexEntry, parsePackagesIndex, type SuiteSource, suiteSources } from "./indices.ts";
+import { type Archive, fetchPackagesFile, fetchVerifiedSuite, type IndexEntry, parsePackagesIndex, type SuiteSource, suiteSources, type VerifiedSuite } from "./indices.ts";
 import { compareDebianVersions } from "./version.ts";
+
+/** What the comparison needs of an index entry. */
+export type PublishedEntry = Pick<IndexEntry, "name" | "architecture" | "version">;
 
 /** One suite as checked: its name, archive and the date of its signed Release. */
 export interface CheckedSuite {
@@ -37,7 +43,7 @@ export interface PendingUpdate {
 const keyOf = (name: string, architecture: string) => `${name} ${architecture}`;
 
 /** The newest version per package and suite of some parsed indices, suites kept in the order given. */
-export function publishedVersions(indices: { suite: Pick<SuiteSource, "suite" | "archive">; entries: IndexEntry[] }[]): Published {
+export function publishedVersions(indices: { suite: Pick<SuiteSource, "suite" | "archive">; entries: PublishedEntry[] }[]): Published {
   const out: Published = new Map();
   for (const { suite, entries } of indices) {
     for (const e of entries) {
@@ -75,20 +81,54 @@ export function pendingUpdates(locked: readonly LockedDeb[], lockArch: string, p
 /** How the current indices are obtained; tests give their own. */
 export interface IndexSource {
   /** The suite's signed Release date (after its signature is checked). */
-  verify(source: SuiteSource): Promise<{ date: string; read(arch: string): Promise<IndexEntry[]> }>;
+  verify(source: SuiteSource): Promise<{ date: string; read(arch: string): Promise<PublishedEntry[]> }>;
 }
 
-/** The real source: gpgv-verified InRelease, Packages files through the content cache. */
-export function mirrorIndexSource(settings: Settings, store: ContentStore, keyring?: string): IndexSource {
+/**
+ * The real source: gpgv-verified InRelease, Packages files through the content
+ * cache. What a Packages file publishes (name, architecture, version) is kept
+ * next to the cache, named by the file's signed sha256, so a later run with
+ * the same index reads a small table instead of unpacking and parsing ~50 MB.
+ */
+export function mirrorIndexSource(settings: Settings, store: ContentStore, cacheDir: string, keyring?: string): IndexSource {
   return {
     async verify(source) {
       const suite = await fetchVerifiedSuite(source, settings, keyring);
-      return {
-        date: suite.release.date,
-        read: async (arch) => parsePackagesIndex((await fetchPackagesFile(suite, arch, store, settings)).text, suite),
-      };
+      return { date: suite.release.date, read: (arch) => publishedIn(suite, arch, store, settings, cacheDir) };
     },
   };
+}
+
+/** The signed sha256 naming one architecture's Packages index (any listed form names the same content). */
+function indexSha256(suite: VerifiedSuite, arch: string): string | undefined {
+  return ["xz", "gz"].map((ext) => suite.release.sha256.get(`main/binary-${arch}/Packages.${ext}`)?.sha256).find(Boolean);
+}
+
+/** What one architecture's Packages index of a verified suite publishes, from the kept table when the signed hash names one. */
+export async function publishedIn(suite: VerifiedSuite, arch: string, store: ContentStore, settings: Settings, cacheDir: string): Promise<PublishedEntry[]> {
+  const hex = indexSha256(suite, arch);
+  const file = hex && path.join(cacheDir, "indices", `${hex}.versions`);
+  const kept = file ? await readVersionTable(file) : undefined;
+  if (kept) return kept;
+  const entries = parsePackagesIndex((await fetchPackagesFile(suite, arch, store, settings)).text, suite).map(({ name, architecture, version }) => ({ name, architecture, version }));
+  if (file) {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await writeAtomic(file, entries.map((e) => `${e.name} ${e.architecture} ${e.version}\n`).join(""));
+  }
+  return entries;
+}
+
+/** A kept table, or undefined when there is none or it is damaged (it is then made again). */
+async function readVersionTable(file: string): Promise<PublishedEntry[] | undefined> {
+  const text = await fs.readFile(file, "utf8").catch(() => undefined);
+  if (!text?.endsWith("\n")) return undefined;
+  const entries: PublishedEntry[] = [];
+  for (const line of text.slice(0, -1).split("\n")) {
+    const [name, architecture, version, extra] = line.split(" ");
+    if (!name || !architecture || !version || extra !== undefined) return undefined;
+    entries.push({ name, architecture, version });
+  }
+  return entries;
 }
 
 /**
@@ -96,7 +136,7 @@ export function mirrorIndexSource(settings: Settings, store: ContentStore, keyri
  * reads are memoised as promises, so images asking at once share one fetch.
  */
 export class CurrentIndices {
-  private readonly suites = new Map<string, Promise<{ source: SuiteSource; date: string; read(arch: string): Promise<IndexEntry[]> }[]>>();
+  private readonly suites = new Map<string, Promise<{ source: SuiteSource; date: string; read(arch: string): Promise<PublishedEntry[]> }[]>>();
   private readonly published = new Map<string, Promise<Published>>();
 
   constructor(

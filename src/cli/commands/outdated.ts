@@ -39,7 +39,7 @@ export function register(program: Command): void {
     }
     const progress = process.stderr.isTTY && !flags.json ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
     progress?.(`outdated: reading the current Debian indices for ${locks.length} image${locks.length === 1 ? "" : "s"}`);
-    const indices = new CurrentIndices(mirrorIndexSource(settings, debStore(cacheDir(settings))), settings);
+    const indices = new CurrentIndices(mirrorIndexSource(settings, debStore(cacheDir(settings)), cacheDir(settings)), settings);
     const report = await outdatedReport(locks, indices);
     process.stdout.write(flags.json ? stableStringify(report) : renderOutdated(report));
     if (!flags.failOn) return;
