@@ -80,7 +80,7 @@ describe("kiln outdated", () => {
     const v = (name: string) => ({ old: pointRelease.get(`${name} amd64`)!.version, now: locked(fresh, name, "amd64").version });
     const [expat, tz] = [v("libexpat1"), v("tzdata")];
     const r = await outdated("fixture", "--fail-on", "security");
-    expect([r.code, r.stderr]).toEqual([1, "kiln: 4 security updates pending in fixture; run `kiln refresh fixture --only debian`, then rebuild\n"]);
+    expect([r.code, r.stderr]).toEqual([1, "kiln: security updates pending in fixture; run `kiln refresh fixture --only debian`, then rebuild\n"]);
     const lines = r.stdout.split("\n");
     expect(lines[0]).toMatch(/^fixture: 2 updates, 2 security \(\d+ packages locked at \d{8}T\d{6}Z\)$/);
     expect(lines[1]!.split(/\s{2,}/)).toEqual(["", "libexpat1", `${expat.old} -> ${expat.now}`, "bookworm-security", "security", "amd64, arm64"]);
@@ -88,7 +88,7 @@ describe("kiln outdated", () => {
     expect(lines[3]).toBe("  refresh: kiln refresh fixture --only debian");
 
     const json = await outdated("--all", "--json", "--fail-on", "any");
-    expect([json.code, json.stderr]).toEqual([1, "kiln: 4 updates pending in fixture; run `kiln refresh fixture --only debian`, then rebuild\n"]);
+    expect([json.code, json.stderr]).toEqual([1, "kiln: updates pending in fixture; run `kiln refresh fixture --only debian`, then rebuild\n"]);
     const report = JSON.parse(json.stdout);
     expect([report.reportVersion, report.updates, report.security]).toEqual([1, 4, 4]);
     expect(report.suites.map((s: { suite: string }) => s.suite)).toEqual(["bookworm", "bookworm-updates", "bookworm-security"]);

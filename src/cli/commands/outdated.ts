@@ -5,10 +5,9 @@ import { CurrentIndices, mirrorIndexSource } from "../../debian/updates.ts";
 import { KilnError } from "../../errors.ts";
 import { readLock } from "../../lock/io.ts";
 import { imagesPending, outdatedReport, refreshCommand, renderOutdated } from "../../lock/outdated.ts";
-import type { Lock } from "../../lock/schema.ts";
+import { type Lock, stableStringify } from "../../lock/schema.ts";
 import { selectImages } from "../../lock/select.ts";
 import { cacheDir, catalogRoot } from "../../paths.ts";
-import { stableStringify } from "../../lock/schema.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
 
 interface OutdatedFlags extends SettingsFlags {
@@ -45,7 +44,6 @@ export function register(program: Command): void {
     if (!flags.failOn) return;
     const failing = imagesPending(report, flags.failOn === "security");
     if (!failing.length) return;
-    const what = flags.failOn === "security" ? `${report.security} security update${report.security === 1 ? "" : "s"}` : `${report.updates} update${report.updates === 1 ? "" : "s"}`;
-    throw new KilnError(`${what} pending in ${failing.join(", ")}`, `run ${failing.map((n) => `\`${refreshCommand(n)}\``).join(", ")}, then rebuild`);
+    throw new KilnError(`${flags.failOn === "security" ? "security updates" : "updates"} pending in ${failing.join(", ")}`, `run ${failing.map((n) => `\`${refreshCommand(n)}\``).join(", ")}, then rebuild`);
   });
 }
