@@ -21,6 +21,7 @@ export const commands: Record<string, () => Promise<{ register: RegisterCommand 
   engine: () => import("./engine.ts"),
   lock: () => import("./lock.ts"),
   refresh: () => import("./refresh.ts"),
+  outdated: () => import("./outdated.ts"),
   site: () => import("./site.ts"),
   sign: () => import("./sign.ts"),
   "verify-signature": () => import("./verify-signature.ts"),
