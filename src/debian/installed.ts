@@ -40,7 +40,7 @@ export function isPackageManifest(p: string): boolean {
 /** The packages every manifest of one platform's image lists, sorted by name. */
 export async function installedInImage(store: OciStore, manifestDigest: string, what: string): Promise<InstalledPackage[]> {
   const found: InstalledPackage[] = [];
-  for (const [p, entry] of await readImageFiles(store, manifestDigest, { keepContentOf: isPackageManifest })) {
+  for (const [p, entry] of await readImageFiles(store, manifestDigest, { keepContentOf: isPackageManifest, hashFiles: false })) {
     if (entry.type !== "file" || !isPackageManifest(p)) continue;
     if (!entry.content) throw new KilnError(`${what}: ${p} is too large to be a package manifest`);
     found.push(...parsePackageManifest(entry.content.toString("utf8"), `${what} ${p}`));

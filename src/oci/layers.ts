@@ -37,6 +37,8 @@ export interface ReadLayerOptions {
   keepContentBytes?: number;
   /** Keep the bytes of these paths only (still up to `keepContentBytes`): a reader after a few files keeps no others in memory. */
   keepContentOf?: (path: string) => boolean;
+  /** Hash every regular file (`sha256`; default true). A reader after a few files' bytes skips it: most of a large layer's cost. */
+  hashFiles?: boolean;
 }
 
 const TAR_TYPES: Record<string, EntryType> = {
@@ -96,14 +98,16 @@ export async function readLayer(blobPath: string, mediaType: string, opts: ReadL
       };
       const keepThis = out.size <= keep && (opts.keepContentOf?.(out.path) ?? true);
       if (h.linkname) out.linkname = type === "hardlink" ? normalizeEntryPath(h.linkname) : h.linkname;
-      const hash = createHash("sha256");
+      const hash = opts.hashFiles === false ? undefined : createHash("sha256");
       const kept: Buffer[] = [];
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        if (keepThis) kept.push(chunk);
-      }
+      if (hash || keepThis) {
+        for await (const chunk of entry as AsyncIterable<Buffer>) {
+          hash?.update(chunk);
+          if (keepThis) kept.push(chunk);
+        }
+      } else await skipEntry(entry as unknown as Readable); // a streamx Readable: same events
       if (type === "file") {
-        out.sha256 = hash.digest("hex");
+        if (hash) out.sha256 = hash.digest("hex");
         if (keepThis) out.content = Buffer.concat(kept);
       }
       entries.push(out);
@@ -112,6 +116,15 @@ export async function readLayer(blobPath: string, mediaType: string, opts: ReadL
     throw new KilnError(`cannot read layer ${blobPath}: ${(e as Error).message}`, "the store may be corrupt; rebuild the image");
   }
   return entries;
+}
+
+/** Lets an entry's bytes flow past unread. */
+function skipEntry(entry: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    entry.on("end", resolve);
+    entry.on("error", reject);
+    entry.resume();
+  });
 }
 
 /** A layer's entries by path (the last entry wins, as when a tar is unpacked). */
@@ -126,9 +139,17 @@ export function byPath(entries: LayerEntry[]): Map<string, LayerEntry> {
  */
 export function squash(layers: LayerEntry[][]): Map<string, LayerEntry> {
   const view = new Map<string, LayerEntry>();
+  // Every path that has (or had) something below it: only those need the scan for what they hide,
+  // so a layer of files over files costs one lookup per entry, not one pass over the view.
+  const holders = new Set<string>([""]);
   const removeTree = (p: string, keepSelf: boolean) => {
     if (!keepSelf) view.delete(p);
+    if (!holders.has(p)) return;
     for (const key of [...view.keys()]) if (p === "" || key.startsWith(`${p}/`)) view.delete(key);
+  };
+  const add = (e: LayerEntry) => {
+    view.set(e.path, e);
+    for (let i = e.path.indexOf("/"); i > 0; i = e.path.indexOf("/", i + 1)) holders.add(e.path.slice(0, i));
   };
   for (const layer of layers) {
     for (const e of layer) {
@@ -142,7 +163,7 @@ export function squash(layers: LayerEntry[][]): Map<string, LayerEntry> {
       if (e.path.split("/").pop()!.startsWith(".wh.")) continue;
       // A file replacing a directory hides what was below it.
       if (e.type !== "dir") removeTree(e.path, true);
-      view.set(e.path, e);
+      add(e);
     }
   }
   return view;

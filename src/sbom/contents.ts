@@ -78,7 +78,7 @@ export function resolveInImage(files: Map<string, LayerEntry>, p: string, depth 
 
 /** Reads the packages and copyright files of one platform's image (`manifestDigest`) in the store. */
 export async function readImageContents(store: OciStore, manifestDigest: string): Promise<ImageContents> {
-  const files = await readImageFiles(store, manifestDigest, { keepContentOf: wanted, keepContentBytes: MAX_KEPT });
+  const files = await readImageFiles(store, manifestDigest, { keepContentOf: wanted, keepContentBytes: MAX_KEPT, hashFiles: false });
   const packages: InstalledDeb[] = [];
   const text = (p: string, e: LayerEntry) => {
     if (!e.content) throw new KilnError(`${p} in image ${manifestDigest} is larger than ${MAX_KEPT} bytes`, "rebuild the image");
