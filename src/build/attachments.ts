@@ -1,14 +1,16 @@
 /**
  * What a build attaches to the image it stored: its lock, with the catalog
  * revision it was built from and the image and target it is, so that anyone
- * holding the image can check out that revision and rebuild it (`kiln rebuild`).
+ * holding the image can check out that revision and rebuild it (`kiln rebuild`);
+ * and its bills of materials, SPDX and CycloneDX for each platform.
  * The annotations are fixed facts (no timestamps): the same build attaches
- * the same artifact, digest for digest.
+ * the same artifacts, digest for digest.
  */
 import { KilnError } from "../errors.ts";
 import type { CatalogRevision } from "../git/metadata.ts";
 import { attachArtifact, type Artifact, type Referrer } from "../oci/referrers.ts";
 import type { OciStore } from "../oci/store.ts";
+import { SBOM_MEDIA_TYPES, sbomDocuments, type SbomDocument } from "../sbom/index.ts";
 
 export const LOCK_ARTIFACT_TYPE = "application/vnd.kiln.lock.v1+json";
 
@@ -20,7 +22,11 @@ const A = {
   target: "dev.kiln.target",
   platforms: "dev.kiln.platforms",
   buildArgs: "dev.kiln.build-args",
+  platform: "dev.kiln.platform",
 } as const;
+
+/** The annotation naming the platform an SBOM attachment describes (`linux/arm64`). */
+export const PLATFORM_ANNOTATION = A.platform;
 
 /** What a lock attachment says about the build it came from. */
 export interface BuildRecord {
@@ -76,4 +82,18 @@ export function buildRecordOf(annotations: Record<string, string> | undefined, w
 /** Attaches the lock of a finished build to its image in the store. */
 export async function attachBuildLock(store: OciStore, digest: string, lockBytes: Buffer, record: BuildRecord): Promise<Referrer> {
   return attachArtifact(store, digest, lockArtifact(lockBytes, record));
+}
+
+/** One SBOM as an attachment: its format's media type, and which image, target and platform it describes. */
+export function sbomArtifact(doc: SbomDocument, record: Pick<BuildRecord, "image" | "target">): Artifact {
+  const type = SBOM_MEDIA_TYPES[doc.format];
+  return { artifactType: type, mediaType: type, bytes: doc.bytes, annotations: { [A.image]: record.image, [A.target]: record.target, [A.platform]: doc.platform } };
+}
+
+/** Attaches the SBOMs (every format, every platform) of a finished build's image in the store; `root`: the catalog it was built from. */
+export async function attachBuildSboms(store: OciStore, digest: string, record: Pick<BuildRecord, "image" | "target">, root: string): Promise<Referrer[]> {
+  const docs = await sbomDocuments(store, `${record.image}:${record.target}`, digest, root);
+  const attached: Referrer[] = [];
+  for (const doc of docs) attached.push(await attachArtifact(store, digest, sbomArtifact(doc, record)));
+  return attached;
 }

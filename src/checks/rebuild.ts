@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { buildImage } from "../build/build.ts";
-import { buildRecordOf, LOCK_ARTIFACT_TYPE, type BuildRecord } from "../build/attachments.ts";
+import { buildRecordOf, LOCK_ARTIFACT_TYPE, PLATFORM_ANNOTATION, type BuildRecord } from "../build/attachments.ts";
 import { loadImage, type LoadedImage } from "../definition/catalog.ts";
 import type { Platform } from "../definition/schema.ts";
 import { KilnError } from "../errors.ts";
@@ -19,7 +19,7 @@ import { lockPathOf, readLock } from "../lock/io.ts";
 import { storeRefOf } from "../lock/resolve.ts";
 import { diffImages, formatDiff } from "../oci/diff.ts";
 import { fetchVerified, parseDigestRef, pullToLayout, remoteReferrers } from "../oci/oras.ts";
-import { listReferrers, type ArtifactManifest } from "../oci/referrers.ts";
+import { listReferrers, type ArtifactManifest, type Referrer } from "../oci/referrers.ts";
 import { OciStore } from "../oci/store.ts";
 import { REPO_ROOT, storeDir } from "../paths.ts";
 import { splitRef } from "../plan/plan.ts";
@@ -49,14 +49,15 @@ export interface RebuildResult {
   rebuilt: string;
   /** The lock attachment read from the registry, and the one the rebuild attached: the same digest when the build record is deterministic. */
   lock: { attached: string; rebuilt?: string };
+  /** The other attachments the registry holds for the image (SBOMs): whether the rebuild attached each of them again, byte for byte. */
+  attachments?: { digest: string; artifactType: string; platform?: string; again: boolean }[];
   diffText?: string;
 }
 
-/** Reads the lock attached to `repository@digest`: its bytes and the build record. */
-async function attachedLock(repository: string, digest: string, settings: Settings): Promise<{ bytes: Buffer; record: BuildRecord; referrer: string }> {
+/** Reads the lock attached to `repository@digest` (one of its `referrers`): its bytes and the build record. */
+async function attachedLock(repository: string, digest: string, referrers: Referrer[], settings: Settings): Promise<{ bytes: Buffer; record: BuildRecord; referrer: string }> {
   const ref = `${repository}@${digest}`;
-  const locks = await remoteReferrers(repository, digest, settings, LOCK_ARTIFACT_TYPE);
-  const first = locks[0];
+  const first = referrers.find((r) => r.artifactType === LOCK_ARTIFACT_TYPE);
   if (!first) throw new KilnError(`${ref} has no attached lock (no ${LOCK_ARTIFACT_TYPE} referrer)`, "it was not pushed by `kiln build --push`, or its attachments were not copied along with it");
   const manifest = JSON.parse((await fetchVerified(repository, first.digest, "manifest", settings)).toString("utf8")) as ArtifactManifest;
   if (manifest.subject?.digest !== digest) throw new KilnError(`the lock ${first.digest} listed for ${ref} refers to ${manifest.subject?.digest ?? "nothing"}`, "the registry's referrers listing is inconsistent");
@@ -99,7 +100,8 @@ async function provideParents(image: LoadedImage, root: string, local: OciStore,
 export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions): Promise<RebuildResult> {
   const { repository, digest } = parseDigestRef(refArg);
   opts.log?.(`reading the lock attached to ${refArg}`);
-  const { bytes, record, referrer } = await attachedLock(repository, digest, opts.settings);
+  const referrers = await remoteReferrers(repository, digest, opts.settings);
+  const { bytes, record, referrer } = await attachedLock(repository, digest, referrers, opts.settings);
   const revision = opts.revision ?? record.revision?.commit;
   if (!revision) throw new KilnError(`the lock attached to ${refArg} records no catalog revision (it was built outside a git checkout)`, "name one with --revision and the catalog with --catalog");
   const catalog = opts.catalog ?? record.revision?.source;
@@ -126,9 +128,13 @@ export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions):
         { ref, progress: "quiet", noCache: opts.noCache, ...(record.platforms.length ? { platforms: record.platforms as Platform[] } : {}), ...(record.buildArgs ? { buildArgs: record.buildArgs } : {}) },
         { settings: { ...opts.settings, store: dir }, root },
       );
-      const rebuiltLock = (await listReferrers(fresh, built.digest, LOCK_ARTIFACT_TYPE))[0]?.digest;
+      const rebuiltReferrers = await listReferrers(fresh, built.digest);
+      const rebuiltLock = rebuiltReferrers.find((r) => r.artifactType === LOCK_ARTIFACT_TYPE)?.digest;
       const lock = { attached: referrer, ...(rebuiltLock ? { rebuilt: rebuiltLock } : {}) };
-      const result: RebuildResult = { ref, image: record.image, target: record.target, revision, catalog, parents, identical: built.digest === digest, rebuilt: built.digest, lock };
+      const attachments = referrers
+        .filter((r) => r.artifactType !== LOCK_ARTIFACT_TYPE)
+        .map((r) => ({ digest: r.digest, artifactType: r.artifactType, ...(r.annotations?.[PLATFORM_ANNOTATION] ? { platform: r.annotations[PLATFORM_ANNOTATION] } : {}), again: rebuiltReferrers.some((b) => b.digest === r.digest) }));
+      const result: RebuildResult = { ref, image: record.image, target: record.target, revision, catalog, parents, identical: built.digest === digest, rebuilt: built.digest, lock, attachments };
       if (!result.identical) {
         await withTempDir("kiln-rebuild-pulled-", async (pulledDir) => {
           await pullToLayout(repository, digest, pulledDir, opts.settings);
@@ -147,7 +153,12 @@ export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions):
 export function formatRebuild(r: RebuildResult): string {
   const lines = [`${r.ref} from ${r.catalog} at ${r.revision}`];
   for (const p of r.parents) lines.push(`  parent ${p.ref} ${p.digest} (${p.from === "rebuilt" ? "rebuilt from the checkout" : "from the local store"})`);
-  if (r.identical) lines.push(`identical: ${r.rebuilt}`, `  lock attachment ${r.lock.attached}${r.lock.rebuilt === r.lock.attached ? " (attached again, the same)" : `, rebuilt one ${r.lock.rebuilt ?? "none"}`}`);
-  else lines.push(`different: rebuilt ${r.rebuilt}`, ...(r.diffText ?? "").trimEnd().split("\n").map((l) => `  ${l}`));
+  if (r.identical) {
+    lines.push(`identical: ${r.rebuilt}`, `  lock attachment ${r.lock.attached}${r.lock.rebuilt === r.lock.attached ? " (attached again, the same)" : `, rebuilt one ${r.lock.rebuilt ?? "none"}`}`);
+    const others = r.attachments ?? [];
+    const again = others.filter((a) => a.again);
+    if (again.length) lines.push(`  ${again.length} other attachment${again.length > 1 ? "s" : ""} (${[...new Set(again.map((a) => a.artifactType))].sort().join(", ")}) attached again, the same`);
+    for (const a of others.filter((a) => !a.again)) lines.push(`  ${a.artifactType}${a.platform ? ` (${a.platform})` : ""} ${a.digest}: the rebuild attached another`);
+  } else lines.push(`different: rebuilt ${r.rebuilt}`, ...(r.diffText ?? "").trimEnd().split("\n").map((l) => `  ${l}`));
   return lines.join("\n") + "\n";
 }

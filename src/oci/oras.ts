@@ -36,23 +36,22 @@ const insecureMode = new Map<string, "plain-http" | "insecure">();
 /**
  * Runs oras against `host` (`side`: "" for one-registry commands, "to-" or
  * "from-" for `oras cp`), with the site's credentials and TLS settings. An
- * insecure host is tried with TLS first, then plain HTTP, as skopeo does.
+ * insecure host speaks TLS without verification or plain HTTP, as skopeo
+ * allows: which one is asked once, with a single request.
  */
 async function oras(args: string[], host: string, side: "" | "to-" | "from-", settings: Settings, what: string): Promise<RunResult> {
   return withTempDir("kiln-oras-", async (tmp) => {
     const auth = await writeAuthFile(tmp, host, settings);
-    const authFlags = auth ? [`--${side}registry-config`, auth] : [];
-    const attempt = (mode?: "plain-http" | "insecure") => run("oras", [...args, ...(mode ? [`--${side}${mode}`] : []), ...authFlags], { what, allowFailure: true });
-    if (!isInsecureRegistry(host, settings)) return attempt();
-    const known = insecureMode.get(host);
-    if (known) return attempt(known);
-    const tls = await attempt("insecure");
-    if (tls.code === 0 || !/server gave HTTP response to HTTPS client/.test(tls.stderr)) {
-      if (tls.code === 0) insecureMode.set(host, "insecure");
-      return tls;
+    const authFlags = (prefix: string) => (auth ? [`--${prefix}registry-config`, auth] : []);
+    if (!isInsecureRegistry(host, settings)) return run("oras", [...args, ...authFlags(side)], { what, allowFailure: true });
+    let mode = insecureMode.get(host);
+    if (!mode) {
+      // Not learned from the command itself: oras 1.2 panics when several of its parallel requests fail at once.
+      const probe = await run("oras", ["repo", "ls", host, "--insecure", ...authFlags("")], { what: `reach ${host}`, allowFailure: true });
+      mode = /server gave HTTP response to HTTPS client/.test(probe.stderr) ? "plain-http" : "insecure";
+      insecureMode.set(host, mode);
     }
-    insecureMode.set(host, "plain-http");
-    return attempt("plain-http");
+    return run("oras", [...args, `--${side}${mode}`, ...authFlags(side)], { what, allowFailure: true });
   }, { mode: 0o700 });
 }
 

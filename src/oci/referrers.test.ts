@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeLayout } from "../../test/support/oci-layout.ts";
 import { tempDir } from "../../test/support/temp-dir.ts";
-import { buildRecordOf, lockArtifact, LOCK_ARTIFACT_TYPE } from "../build/attachments.ts";
+import { buildRecordOf, lockArtifact, LOCK_ARTIFACT_TYPE, sbomArtifact } from "../build/attachments.ts";
 import { hashBytes } from "../util/cas.ts";
 import { artifactManifest, attachArtifact, EMPTY_CONFIG, exportReferrers, fallbackTag, listReferrers, readArtifactBlob, referrersIndex } from "./referrers.ts";
 import { MEDIA_INDEX, MEDIA_MANIFEST, OciStore, type OciIndex } from "./store.ts";
@@ -118,5 +118,19 @@ describe("lock attachment", () => {
 
   it("says which annotation is missing when a lock was not attached by a build", () => {
     expect(() => buildRecordOf({}, "reg/x@sha256:1")).toThrow(/does not say which image it is/);
+  });
+});
+
+describe("SBOM attachment", () => {
+  it("is typed by its format, names image, target and platform, and has the image index as subject", async () => {
+    const { store, digest } = await storeWithImage();
+    const doc = { platform: "linux/arm64", format: "cyclonedx" as const, bytes: Buffer.from('{"bomFormat":"CycloneDX"}') };
+    const artifact = sbomArtifact(doc, { image: "x", target: "image" });
+    expect(artifact).toMatchObject({ artifactType: "application/vnd.cyclonedx+json", mediaType: "application/vnd.cyclonedx+json" });
+    expect(artifact.annotations).toEqual({ "dev.kiln.image": "x", "dev.kiln.target": "image", "dev.kiln.platform": "linux/arm64" });
+    const r = await attachArtifact(store, digest, artifact);
+    expect(await listReferrers(store, digest, "application/vnd.cyclonedx+json")).toEqual([r]);
+    expect((await readArtifactBlob(store, r)).equals(doc.bytes)).toBe(true);
+    expect((await store.resolve("x:image"))?.digest).toBe(digest);
   });
 });

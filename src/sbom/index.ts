@@ -38,14 +38,18 @@ async function lockChain(name: string, root: string): Promise<NamedLock[]> {
   return chain;
 }
 
-/** The store's image for a catalog reference, and the platforms it holds. */
-async function storedImage(store: OciStore, ref: string, root: string) {
+/**
+ * The store's image for a catalog reference, and the platforms it holds:
+ * what the store lists under the reference, or the stored image `digest`
+ * (a build describing the very image it just stored).
+ */
+async function storedImage(store: OciStore, ref: string, root: string, digest?: string) {
   const { image: name, target: asked } = splitRef(ref);
   const image = await loadImage(name, root);
   const target = asked ?? defaultTargetOf(image);
   if (!image.def.targets[target]) throw new KilnError(`image ${name} has no target "${target}"`, `targets: ${Object.keys(image.def.targets).join(", ")}`);
   const full = `${name}:${target}`;
-  const stored = await store.resolve(full);
+  const stored = digest ? await store.require(digest) : await store.resolve(full);
   if (!stored) throw new KilnError(`image ${full} is not in the local store (${store.dir})`, `build it first: kiln build ${full}`);
   return { name, full, stored };
 }
@@ -55,9 +59,9 @@ export async function storedPlatforms(store: OciStore, ref: string, root = catal
   return Object.keys((await storedImage(store, ref, root)).stored.manifests).sort();
 }
 
-/** The plain data both formats are made from. */
-export async function sbomSubject(store: OciStore, ref: string, platform: string, root = catalogRoot()): Promise<SbomSubject> {
-  const { name, full, stored } = await storedImage(store, ref, root);
+/** The plain data both formats are made from; `digest`: that stored image of `ref` rather than the one the store lists under it. */
+export async function sbomSubject(store: OciStore, ref: string, platform: string, root = catalogRoot(), digest?: string): Promise<SbomSubject> {
+  const { name, full, stored } = await storedImage(store, ref, root, digest);
   const desc = stored.manifests[platform];
   if (!desc) {
     const have = Object.keys(stored.manifests).sort().join(", ");
@@ -105,8 +109,25 @@ export async function sbomFor(store: OciStore, ref: string, platform: string, fo
   return format === "spdx" ? spdxJson(subject) : cyclonedxJson(subject);
 }
 
-/** Media types for attaching the documents as OCI artifacts. */
+/** Media types for attaching the documents as OCI artifacts (the artifact types registries and tools know them by). */
 export const SBOM_MEDIA_TYPES: Record<SbomFormat, string> = {
   spdx: "application/spdx+json",
   cyclonedx: "application/vnd.cyclonedx+json",
 };
+
+export interface SbomDocument {
+  platform: string;
+  format: SbomFormat;
+  bytes: Buffer;
+}
+
+/** Every format for every platform of the stored image `digest` of catalog ref `ref`: one read of each platform's image. */
+export async function sbomDocuments(store: OciStore, ref: string, digest: string, root = catalogRoot()): Promise<SbomDocument[]> {
+  const { stored } = await storedImage(store, ref, root, digest);
+  const docs: SbomDocument[] = [];
+  for (const platform of Object.keys(stored.manifests).sort()) {
+    const subject = await sbomSubject(store, ref, platform, root, digest);
+    docs.push({ platform, format: "spdx", bytes: spdxJson(subject) }, { platform, format: "cyclonedx", bytes: cyclonedxJson(subject) });
+  }
+  return docs;
+}
