@@ -3,6 +3,7 @@
  * with site secrets, import the OCI export into the store, then publish
  * exactly those bytes (load, push, extra outputs).
  */
+import fs from "node:fs/promises";
 import path from "node:path";
 import { loadImage, type LoadedImage } from "../definition/catalog.ts";
 import type { Platform } from "../definition/schema.ts";
@@ -13,8 +14,8 @@ import { requireEngine } from "../engine/detect.ts";
 import { createProgress, type ProgressMode } from "../engine/progress.ts";
 import { lostEngine, runEngineCommand } from "../engine/run.ts";
 import { KilnError } from "../errors.ts";
-import { gitMetadata, metadataBuildArgs, metadataLabels } from "../git/metadata.ts";
-import { readLock } from "../lock/io.ts";
+import { catalogRevision, gitMetadata, metadataBuildArgs, metadataLabels } from "../git/metadata.ts";
+import { lockPathOf, readLock } from "../lock/io.ts";
 import { lockBuildArgs } from "../lock/build-args.ts";
 import { prepareInputs } from "../lock/prepare.ts";
 import { storeRefOf } from "../lock/resolve.ts";
@@ -27,6 +28,7 @@ import { EXPORT_DIR, SECRETS_DIR, WORK_DIR, type BuildPlan, type EngineTarget } 
 import { withSecretsDir } from "../settings/secrets.ts";
 import type { Settings } from "../settings/schema.ts";
 import { withTempDir } from "../util/temp.ts";
+import { attachBuildLock, attachBuildSboms, PLATFORM_ANNOTATION, type BuildRecord } from "./attachments.ts";
 import { withOutput, writeStoreOutputs } from "./outputs.ts";
 
 export type { BuildRequest } from "../plan/plan.ts";
@@ -63,6 +65,8 @@ export interface BuildResult {
   plan: BuildPlan;
   argv: string[];
   steps?: { total: number; cached: number };
+  /** What the build attached to the image in the store (lock, SBOMs): the referrers' digests and types. */
+  attached?: { digest: string; artifactType: string; platform?: string }[];
 }
 
 /** Everything up to the plan: no engine, no writes. Used by `kiln plan` and by builds. */
@@ -122,6 +126,9 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
   const argvTemplate = renderEngineArgv(plan, engine);
   const base = { ref: plan.ref, image: image.name, target: plan.target, plan, argv: argvTemplate, pushed: [], loaded: [] };
   if (req.dryRun) return { ...base, digest: "", manifests: {}, durationMs: 0 };
+  // What the build starts from is what gets attached, whatever changes in the checkout meanwhile.
+  const lockBytes = await fs.readFile(lockPathOf(image.dir)).catch(() => undefined);
+  const revision = await catalogRevision(image.dir, ctx.root ?? catalogRoot());
 
   // The work folder (prepared inputs, the engine's export) goes away when the build ends, also when interrupted.
   return withTempDir(`${image.name}-${plan.target}-`, async (workDir) => {
@@ -156,12 +163,29 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
       ...(typeof annotations === "object" ? annotations : {}),
     });
     const manifests = Object.fromEntries(Object.entries(stored.manifests).map(([p, d]) => [p, d.digest]));
+    const attached = lockBytes ? await attachToBuild(store, stored.digest, lockBytes, { image: image.name, target: plan.target, platforms: plan.platforms, buildArgs: req.buildArgs, ...(revision ? { revision } : {}) }, ctx) : [];
     await writeStoreOutputs(store, stored.digest, plan.outputs, plan.load[0] ?? `kiln/${plan.image}:${plan.target}`);
     const loaded = await loadIntoDocker(store, stored.digest, plan.load);
     const pushed = plan.push.length ? await pushImage(store, stored.digest, plan.push, ctx.settings) : [];
     const stats = progress.stats();
-    return { ...base, digest: stored.digest, manifests, durationMs: Math.round(performance.now() - started), loaded, pushed, steps: { total: stats.steps, cached: stats.cached } };
+    return { ...base, digest: stored.digest, manifests, durationMs: Math.round(performance.now() - started), loaded, pushed, steps: { total: stats.steps, cached: stats.cached }, attached };
   }, { parent: path.join(cacheDir(ctx.settings), "work") });
+}
+
+/**
+ * Attaches the lock, then the SBOMs. An image whose SBOM cannot be made (a
+ * package no lock pins) keeps its lock attachment and is built all the same:
+ * one line says why it has no SBOM (`kiln sbom` shows the same error).
+ */
+async function attachToBuild(store: OciStore, digest: string, lockBytes: Buffer, record: BuildRecord, ctx: BuildContext): Promise<NonNullable<BuildResult["attached"]>> {
+  const referrers = [await attachBuildLock(store, digest, lockBytes, record)];
+  try {
+    referrers.push(...(await attachBuildSboms(store, digest, record, ctx.root ?? catalogRoot())));
+  } catch (e) {
+    if (!(e instanceof KilnError)) throw e;
+    (ctx.out ?? process.stderr).write(`kiln: no SBOM attached to ${record.image}:${record.target}: ${e.toLine()}\n`);
+  }
+  return referrers.map((r) => ({ digest: r.digest, artifactType: r.artifactType, ...(r.annotations?.[PLATFORM_ANNOTATION] ? { platform: r.annotations[PLATFORM_ANNOTATION] } : {}) }));
 }
 
 /**

@@ -5,32 +5,43 @@
  * parent lacks; apt sees the set as installed through a dpkg status file.
  */
 import { KilnError } from "../errors.ts";
-import { readLayer, squash } from "../oci/layers.ts";
-import type { OciManifest, OciStore } from "../oci/store.ts";
+import { readImageFiles } from "../oci/layers.ts";
+import type { OciStore } from "../oci/store.ts";
 import type { InstalledPackage } from "./minbase.ts";
 
 export const MANIFEST_DIR = "usr/share/kiln/packages";
 
+/** A manifest line: the package and the sha256 of the .deb it was unpacked from. */
+export interface ManifestEntry extends InstalledPackage {
+  sha256: string;
+}
+
 /** One manifest: `name<TAB>version<TAB>architecture<TAB>sha256` lines, `#` comments. */
-export function parsePackageManifest(text: string, source: string): InstalledPackage[] {
+export function parseManifestEntries(text: string, source: string): ManifestEntry[] {
   return text
     .split("\n")
     .filter((l) => l.trim() !== "" && !l.startsWith("#"))
     .map((line, i) => {
-      const [name, version, architecture] = line.split("\t");
-      if (!name || !version || !architecture) throw new KilnError(`${source}: line ${i + 1} is not "name<TAB>version<TAB>architecture<TAB>sha256"`, "rebuild the parent image");
-      return { name, version, architecture };
+      const [name, version, architecture, sha256] = line.split("\t");
+      if (!name || !version || !architecture || !sha256) throw new KilnError(`${source}: line ${i + 1} is not "name<TAB>version<TAB>architecture<TAB>sha256"`, "rebuild the image");
+      return { name, version, architecture, sha256 };
     });
+}
+
+/** The packages of one manifest (what a child's lock is resolved on top of). */
+export function parsePackageManifest(text: string, source: string): InstalledPackage[] {
+  return parseManifestEntries(text, source).map(({ name, version, architecture }) => ({ name, version, architecture }));
+}
+
+export function isPackageManifest(p: string): boolean {
+  return p.startsWith(`${MANIFEST_DIR}/`) && p.endsWith(".tsv");
 }
 
 /** The packages every manifest of one platform's image lists, sorted by name. */
 export async function installedInImage(store: OciStore, manifestDigest: string, what: string): Promise<InstalledPackage[]> {
-  const manifest = await store.readJson<OciManifest>(manifestDigest);
-  const layers = [];
-  for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType));
   const found: InstalledPackage[] = [];
-  for (const [p, entry] of squash(layers)) {
-    if (entry.type !== "file" || !p.startsWith(`${MANIFEST_DIR}/`) || !p.endsWith(".tsv")) continue;
+  for (const [p, entry] of await readImageFiles(store, manifestDigest, { keepContentOf: isPackageManifest, hashFiles: false })) {
+    if (entry.type !== "file" || !isPackageManifest(p)) continue;
     if (!entry.content) throw new KilnError(`${what}: ${p} is too large to be a package manifest`);
     found.push(...parsePackageManifest(entry.content.toString("utf8"), `${what} ${p}`));
   }

@@ -21,7 +21,7 @@ describe("the pins file", () => {
 });
 
 describe("apt configuration", () => {
-  it("on bookworm adds only trixie, pinned low, with the four engine packages pinned high", async () => {
+  it("on bookworm adds only trixie, pinned low, with the engine packages, oras and cosign from trixie pinned high", async () => {
     const pins = await loadPins();
     expect(renderSources(pins, bookworm)).toBe(
       "# Written by `kiln engine setup`: Debian suites holding the engine's pinned packages.\n" +
@@ -35,7 +35,7 @@ describe("apt configuration", () => {
         "",
         "Package: runc\nPin: release n=bookworm\nPin-Priority: 990",
         "",
-        "Package: docker.io docker-cli docker-buildx containerd\nPin: release n=trixie\nPin-Priority: 990",
+        "Package: docker.io docker-cli docker-buildx containerd oras cosign\nPin: release n=trixie\nPin-Priority: 990",
         "",
       ].join("\n"),
     );

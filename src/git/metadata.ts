@@ -71,6 +71,27 @@ export async function gitMetadata(imageDir: string, repoRoot: string): Promise<G
   return meta;
 }
 
+/** The catalog's revision an image is built from: the checkout's commit and whether the image folder differs from it. */
+export interface CatalogRevision {
+  /** HEAD: the whole catalog as it was (definitions, contexts and whatever kiln code the catalog holds). */
+  commit: string;
+  /** The image folder has uncommitted (or untracked) changes: no commit holds what was built. */
+  dirty: boolean;
+  /** The origin remote as an https URL, when it has one. */
+  source?: string;
+}
+
+/** Undefined outside a git repository or before its first commit. */
+export async function catalogRevision(imageDir: string, repoRoot: string): Promise<CatalogRevision | undefined> {
+  if ((await git(repoRoot, ["rev-parse", "--show-toplevel"])) === undefined) return undefined;
+  const commit = await git(repoRoot, ["rev-parse", "--verify", "--quiet", "HEAD"]);
+  if (!commit) return undefined;
+  const rel = path.relative(repoRoot, path.resolve(imageDir)) || ".";
+  const status = await gitInTree(repoRoot, ["status", "--porcelain", "--untracked-files=all", "--", rel]);
+  const source = normalizeSourceUrl((await git(repoRoot, ["config", "--get", "remote.origin.url"])) ?? "");
+  return { commit, dirty: status !== "", ...(source ? { source } : {}) };
+}
+
 /** `git@host:o/r.git`, `ssh://git@host:22/o/r.git`, `https://user:tok@host/o/r.git` -> `https://host/o/r`; local paths -> "". */
 export function normalizeSourceUrl(url: string): string {
   const u = url.trim();

@@ -2,7 +2,6 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalRepo, tempDir } from "../../test/support/lock-fixtures.ts";
-import { execFileSync } from "node:child_process";
 import { ensureCommit, exportCommit, mirrorDir, resolveGitRef, rewriteGitUrl } from "./git.ts";
 
 describe("git sources", () => {
@@ -74,7 +73,7 @@ describe("git sources", () => {
   it("fetches from a shallow site mirror through insteadOf and keeps the cache under the upstream URL", async () => {
     const upstream = "https://git.invalid/upstream/src";
     const shallow = path.join(root, "shallow.git");
-    execFileSync("git", ["clone", "--quiet", "--bare", "--depth", "1", "--branch", "v1", repo.url, shallow]);
+    repo.git("clone", "--quiet", "--bare", "--depth", "1", "--branch", "v1", repo.url, shallow);
     const insteadOf = { [shallow]: [upstream] };
     expect(await resolveGitRef("src", upstream, "v1", false, insteadOf)).toBe(first);
     const cacheDir = path.join(root, "cache-mirror");

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeLayout, type FixtureFile } from "../../test/support/oci-layout.ts";
 import { OciStore } from "./store.ts";
 import { diffEntries, diffImages, firstDifferingLines, formatDiff, type ImageSide } from "./diff.ts";
-import { readLayer, squash } from "./layers.ts";
+import { readLayer, squash, type LayerEntry } from "./layers.ts";
 
 let tmp: string;
 beforeAll(async () => {
@@ -105,6 +105,19 @@ describe("layers", () => {
     const layers = await Promise.all(m.layers.map((l) => readLayer(store.blobPath(l.digest), l.mediaType)));
     expect([...squash(layers).keys()].sort()).toEqual(["a", "a/four", "bin/su"]);
     expect(squash(layers).get("bin/su")!.mode).toBe(0o4755);
+    // A reader after one file's bytes: no hashes, no other content, the same entries.
+    const fast = await readLayer(store.blobPath(m.layers[0]!.digest), m.layers[0]!.mediaType, { hashFiles: false, keepContentOf: (p) => p === "a/two" });
+    expect(fast.map((e) => e.path)).toEqual(layers[0]!.map((e) => e.path));
+    expect(fast.filter((e) => e.sha256 !== undefined || e.content !== undefined).map((e) => [e.path, e.content?.toString()])).toEqual([["a/two", "2"]]);
+  });
+
+  it("a file or link replacing a folder hides what was below it, also below a folder never listed itself", () => {
+    const e = (p: string, type: LayerEntry["type"] = "file"): LayerEntry => ({ path: p, type, mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 });
+    const layers = [
+      [e("d", "dir"), e("d/x"), e("d/sub", "dir"), e("d/sub/y"), e("implicit/z"), e("f")],
+      [e("d", "symlink"), e("implicit"), e("f")],
+    ];
+    expect([...squash(layers).keys()].sort()).toEqual(["d", "f", "implicit"]);
   });
 
   it("finds the first differing lines only for text", () => {

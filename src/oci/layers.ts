@@ -10,6 +10,7 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
 import { KilnError } from "../errors.ts";
+import type { OciManifest, OciStore } from "./store.ts";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "other";
 
@@ -34,6 +35,10 @@ export interface LayerEntry {
 export interface ReadLayerOptions {
   /** Keep the bytes of regular files up to this size (default 64 KiB; 0 keeps none). */
   keepContentBytes?: number;
+  /** Keep the bytes of these paths only (still up to `keepContentBytes`): a reader after a few files keeps no others in memory. */
+  keepContentOf?: (path: string) => boolean;
+  /** Hash every regular file (`sha256`; default true). A reader after a few files' bytes skips it: most of a large layer's cost. */
+  hashFiles?: boolean;
 }
 
 const TAR_TYPES: Record<string, EntryType> = {
@@ -91,16 +96,19 @@ export async function readLayer(blobPath: string, mediaType: string, opts: ReadL
         mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
         size: h.size ?? 0,
       };
+      const keepThis = out.size <= keep && (opts.keepContentOf?.(out.path) ?? true);
       if (h.linkname) out.linkname = type === "hardlink" ? normalizeEntryPath(h.linkname) : h.linkname;
-      const hash = createHash("sha256");
+      const hash = opts.hashFiles === false ? undefined : createHash("sha256");
       const kept: Buffer[] = [];
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        if (out.size <= keep) kept.push(chunk);
-      }
+      if (hash || keepThis) {
+        for await (const chunk of entry as AsyncIterable<Buffer>) {
+          hash?.update(chunk);
+          if (keepThis) kept.push(chunk);
+        }
+      } else await skipEntry(entry as unknown as Readable); // a streamx Readable: same events
       if (type === "file") {
-        out.sha256 = hash.digest("hex");
-        if (out.size <= keep) out.content = Buffer.concat(kept);
+        if (hash) out.sha256 = hash.digest("hex");
+        if (keepThis) out.content = Buffer.concat(kept);
       }
       entries.push(out);
     }
@@ -108,6 +116,15 @@ export async function readLayer(blobPath: string, mediaType: string, opts: ReadL
     throw new KilnError(`cannot read layer ${blobPath}: ${(e as Error).message}`, "the store may be corrupt; rebuild the image");
   }
   return entries;
+}
+
+/** Lets an entry's bytes flow past unread. */
+function skipEntry(entry: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    entry.on("end", resolve);
+    entry.on("error", reject);
+    entry.resume();
+  });
 }
 
 /** A layer's entries by path (the last entry wins, as when a tar is unpacked). */
@@ -122,9 +139,17 @@ export function byPath(entries: LayerEntry[]): Map<string, LayerEntry> {
  */
 export function squash(layers: LayerEntry[][]): Map<string, LayerEntry> {
   const view = new Map<string, LayerEntry>();
+  // Every path that has (or had) something below it: only those need the scan for what they hide,
+  // so a layer of files over files costs one lookup per entry, not one pass over the view.
+  const holders = new Set<string>([""]);
   const removeTree = (p: string, keepSelf: boolean) => {
     if (!keepSelf) view.delete(p);
+    if (!holders.has(p)) return;
     for (const key of [...view.keys()]) if (p === "" || key.startsWith(`${p}/`)) view.delete(key);
+  };
+  const add = (e: LayerEntry) => {
+    view.set(e.path, e);
+    for (let i = e.path.indexOf("/"); i > 0; i = e.path.indexOf("/", i + 1)) holders.add(e.path.slice(0, i));
   };
   for (const layer of layers) {
     for (const e of layer) {
@@ -138,8 +163,16 @@ export function squash(layers: LayerEntry[][]): Map<string, LayerEntry> {
       if (e.path.split("/").pop()!.startsWith(".wh.")) continue;
       // A file replacing a directory hides what was below it.
       if (e.type !== "dir") removeTree(e.path, true);
-      view.set(e.path, e);
+      add(e);
     }
   }
   return view;
+}
+
+/** The root file system of one platform's image in the store (its manifest's layers, squashed). */
+export async function readImageFiles(store: OciStore, manifestDigest: string, opts: ReadLayerOptions = {}): Promise<Map<string, LayerEntry>> {
+  const manifest = await store.readJson<OciManifest>(manifestDigest);
+  const layers = [];
+  for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType, opts));
+  return squash(layers);
 }

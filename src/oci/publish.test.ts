@@ -1,26 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pushFailure, qualifiedName } from "./publish.ts";
-
-const fatal = (msg: string) => `time="2026-12-02T16:24:46Z" level=fatal msg="${msg.replace(/"/g, '\\"')}"\n`;
-
-describe("pushFailure", () => {
-  it("says a registry that is down does not answer, instead of skopeo's whole line", () => {
-    const stderr = fatal('trying to reuse blob sha256:b3fd at destination: pinging container registry 127.0.0.1:16057: Get "http://127.0.0.1:16057/v2/": dial tcp 127.0.0.1:16057: connect: connection refused');
-    expect(pushFailure(stderr, "127.0.0.1:16057")).toBe("the registry 127.0.0.1:16057 does not answer (connection refused)");
-  });
-
-  it("names unknown hosts, timeouts, refused credentials and plain HTTP", () => {
-    expect(pushFailure(fatal("pinging container registry reg.lan: Get \"https://reg.lan/v2/\": dial tcp: lookup reg.lan: no such host"), "reg.lan")).toBe("the registry reg.lan is not known (DNS: no such host)");
-    expect(pushFailure(fatal("pinging container registry reg.lan: Get \"https://reg.lan/v2/\": dial tcp 10.0.0.6:443: i/o timeout"), "reg.lan")).toBe("the registry reg.lan does not answer (timed out)");
-    expect(pushFailure(fatal("writing blob: initiating layer upload to /v2/x/blobs/uploads/ in reg.lan: unauthorized: authentication required"), "reg.lan")).toBe("the registry reg.lan refuses the push (authentication required)");
-    expect(pushFailure(fatal('pinging container registry reg.lan: Get "https://reg.lan/v2/": http: server gave HTTP response to HTTPS client'), "reg.lan")).toBe("the registry reg.lan speaks plain HTTP: add it to insecureRegistries");
-  });
-
-  it("passes anything else on as skopeo's message", () => {
-    expect(pushFailure(fatal("copying image 1/2 from manifest list: manifest invalid"), "r")).toBe("copying image 1/2 from manifest list: manifest invalid");
-    expect(pushFailure("", "r")).toBe("skopeo failed");
-  });
-});
+import { qualifiedName } from "./publish.ts";
 
 describe("qualifiedName", () => {
   it("qualifies short names the way the containerd image store keeps them", () => {

@@ -8,17 +8,14 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { KilnError } from "../errors.ts";
 import type { Settings } from "../settings/schema.ts";
-import { hashBytes } from "../util/cas.ts";
 import { stopOnInterrupt } from "../util/interrupt.ts";
 import { run, startFailure } from "../util/run.ts";
 import { withTempDir } from "../util/temp.ts";
 import { streamLayoutArchive } from "./archive.ts";
+import { pushReferrers, repositoryOf } from "./oras.ts";
+import { exportReferrers } from "./referrers.ts";
+import { isInsecureRegistry, registryFailure, registryHost, remoteDigest, writeAuthFile } from "./registry.ts";
 import type { OciStore } from "./store.ts";
-
-/** `registry/name:tag` -> `registry` (the host part, for credentials and TLS). */
-export function registryHost(ref: string): string {
-  return ref.split("/")[0]!;
-}
 
 /** Pushes one stored image under each ref; returns the digest the registry reports for each. */
 export async function pushImage(store: OciStore, digest: string, refs: string[], settings: Settings): Promise<{ ref: string; digest: string }[]> {
@@ -29,44 +26,22 @@ export async function pushImage(store: OciStore, digest: string, refs: string[],
     const pushed: { ref: string; digest: string }[] = [];
     for (const ref of refs) {
       const host = registryHost(ref);
-      const tlsOff = settings.insecureRegistries.includes(host);
-      const auth = await authFile(tmp, host, settings);
-      const common = [...(tlsOff ? ["--dest-tls-verify=false"] : []), ...(auth ? ["--dest-authfile", auth] : [])];
+      const insecure = isInsecureRegistry(host, settings);
+      const authFile = await writeAuthFile(tmp, host, settings);
+      const common = [...(insecure ? ["--dest-tls-verify=false"] : []), ...(authFile ? ["--dest-authfile", authFile] : [])];
       const copied = await run("skopeo", ["copy", "--quiet", "--all", "--preserve-digests", ...common, `oci:${layout}`, `docker://${ref}`], { what: `push ${ref}`, allowFailure: true });
       if (copied.code !== 0) {
         const done = pushed.length ? ` (pushed before it: ${pushed.map((p) => p.ref).join(", ")})` : "";
-        throw new KilnError(`push ${ref}: ${pushFailure(copied.stderr, host)}${done}`, `nothing else was pushed; the image stays in the store: run the same command again once the registry ${host} answers and accepts pushes (credentials in the site config)`);
+        throw new KilnError(`push ${ref}: ${registryFailure(copied.stderr, host)}${done}`, `nothing else was pushed; the image stays in the store: run the same command again once the registry ${host} answers and accepts pushes (credentials in the site config)`);
       }
-      const inspectFlags = [...(tlsOff ? ["--tls-verify=false"] : []), ...(auth ? ["--authfile", auth] : [])];
-      const raw = await run("skopeo", ["inspect", "--raw", ...inspectFlags, `docker://${ref}`], { what: `inspect ${ref}` });
-      const remote = `sha256:${hashBytes(raw.stdout)}`;
+      const remote = await remoteDigest(ref, { insecure, authFile });
       if (remote !== digest) throw new KilnError(`registry ${host} holds ${remote} for ${ref}, expected ${digest}`, "the registry rewrote the manifest; push to an OCI-compliant registry");
       pushed.push({ ref, digest: remote });
     }
+    // The attachments (lock, SBOMs) go once per repository, after the image they refer to is there.
+    if (await exportReferrers(store, digest, layout)) await pushReferrers(layout, digest, refs.map(repositoryOf), settings);
     return pushed;
   }, { mode: 0o700 });
-}
-
-/** skopeo's last words (`level=fatal msg="..."`), as one line a user can act on. */
-export function pushFailure(stderr: string, host: string): string {
-  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
-  const msg = (last.match(/msg="((?:[^"\\]|\\.)*)"/)?.[1] ?? last).replace(/\\"/g, '"');
-  if (/connection refused/i.test(msg)) return `the registry ${host} does not answer (connection refused)`;
-  if (/no such host|server misbehaving/i.test(msg)) return `the registry ${host} is not known (DNS: no such host)`;
-  if (/i\/o timeout|deadline exceeded|TLS handshake timeout/i.test(msg)) return `the registry ${host} does not answer (timed out)`;
-  if (/unauthorized|authentication required|denied/i.test(msg)) return `the registry ${host} refuses the push (${msg.split(": ").pop()})`;
-  if (/server gave HTTP response to HTTPS client/i.test(msg)) return `the registry ${host} speaks plain HTTP: add it to insecureRegistries`;
-  return msg || "skopeo failed";
-}
-
-/** A skopeo auth file for one host, in the private temp dir; undefined without credentials. */
-async function authFile(dir: string, host: string, settings: Settings): Promise<string | undefined> {
-  const cred = settings.credentials[host];
-  if (!cred) return undefined;
-  const file = path.join(dir, "auth.json");
-  const auth = Buffer.from(`${cred.username}:${cred.password}`).toString("base64");
-  await fs.writeFile(file, JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });
-  return file;
 }
 
 /** Sockets of the containerd that a local dockerd runs (its own, or the system one). */

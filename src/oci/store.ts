@@ -9,7 +9,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { diskFullError, KilnError } from "../errors.ts";
-import { hashFile } from "../util/cas.ts";
+import { hashBytes, hashFile } from "../util/cas.ts";
 import { onInterrupt } from "../util/interrupt.ts";
 import { removeOrphans, temporaryName } from "../util/temp.ts";
 
@@ -22,6 +22,8 @@ export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
+  /** On a descriptor of an artifact manifest (OCI 1.1): what kind of artifact it points at. */
+  artifactType?: string;
   platform?: { architecture: string; os: string; variant?: string };
   annotations?: Record<string, string>;
 }
@@ -89,6 +91,17 @@ export class OciStore {
     return exists(this.blobPath(digest));
   }
 
+  async blobSize(digest: string): Promise<number> {
+    return (await fs.stat(this.blobPath(digest))).size;
+  }
+
+  /** A blob's bytes, checked against its digest (a damaged store is an error, not silently wrong data). */
+  async readBlob(digest: string): Promise<Buffer> {
+    const bytes = await fs.readFile(this.blobPath(digest));
+    if (`sha256:${hashBytes(bytes)}` !== digest) throw new KilnError(`blob ${digest} in the store ${this.dir} is corrupt`, "remove it and build the image again");
+    return bytes;
+  }
+
   async readJson<T>(digest: string): Promise<T> {
     return JSON.parse(await fs.readFile(this.blobPath(digest), "utf8")) as T;
   }
@@ -97,10 +110,10 @@ export class OciStore {
     return JSON.parse(await fs.readFile(path.join(this.dir, "index.json"), "utf8")) as OciIndex;
   }
 
-  /** Every stored reference, newest entry per reference. */
+  /** Every stored reference, newest entry per reference (artifacts attached to images are not images: left out). */
   async list(): Promise<StoredImage[]> {
     const idx = await this.index();
-    return Promise.all(idx.manifests.map((d) => this.describe(d)));
+    return Promise.all(idx.manifests.filter((d) => !d.artifactType).map((d) => this.describe(d)));
   }
 
   /** Finds an image by catalog reference (`debian:image`) or digest (`sha256:...`). */
@@ -194,6 +207,25 @@ export class OciStore {
     return found;
   }
 
+  /** Stores bytes as a blob (verified by name: the digest is computed here); returns its digest and size. */
+  async writeBlob(bytes: Buffer): Promise<{ digest: string; size: number }> {
+    const digest = `sha256:${hashBytes(bytes)}`;
+    if (!(await this.hasBlob(digest))) await writeAtomic(this.blobPath(digest), bytes);
+    return { digest, size: bytes.length };
+  }
+
+  /**
+   * Lists a manifest in index.json without a reference name (an artifact
+   * attached to an image): it keeps its blobs and can be found by walking the
+   * index, as OCI layout readers do. The same digest is listed once.
+   */
+  async addUntagged(entry: Descriptor): Promise<void> {
+    await this.updateIndex((idx) => {
+      if (idx.manifests.some((d) => d.digest === entry.digest && !d.annotations?.[REF_ANNOTATION])) return;
+      idx.manifests.push(entry);
+    });
+  }
+
   /** Every blob an image needs (top, manifests, configs, layers). */
   async blobsOf(digest: string): Promise<string[]> {
     const out = new Set<string>([digest]);
@@ -212,12 +244,7 @@ export class OciStore {
    */
   async exportLayout(digest: string, destDir: string, refName?: string): Promise<void> {
     const image = await this.require(digest);
-    await fs.mkdir(path.join(destDir, "blobs", "sha256"), { recursive: true });
-    for (const blob of await this.blobsOf(digest)) {
-      const dest = path.join(destDir, "blobs", "sha256", blob.slice("sha256:".length));
-      if (await exists(dest)) continue;
-      await fs.link(this.blobPath(blob), dest).catch(() => fs.copyFile(this.blobPath(blob), dest));
-    }
+    await this.linkBlobs(await this.blobsOf(digest), destDir);
     const size = (await fs.stat(this.blobPath(digest))).size;
     const annotations = refName ? { [REF_ANNOTATION]: refName, "io.containerd.image.name": refName } : undefined;
     await fs.writeFile(path.join(destDir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
@@ -225,6 +252,16 @@ export class OciStore {
       path.join(destDir, "index.json"),
       JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_INDEX, manifests: [{ mediaType: image.mediaType, digest, size, ...(annotations ? { annotations } : {}) }] }),
     );
+  }
+
+  /** Puts blobs into another layout folder (hard links where the file system allows). */
+  async linkBlobs(digests: string[], destDir: string): Promise<void> {
+    await fs.mkdir(path.join(destDir, "blobs", "sha256"), { recursive: true });
+    for (const blob of digests) {
+      const dest = path.join(destDir, "blobs", "sha256", blob.slice("sha256:".length));
+      if (await exists(dest)) continue;
+      await fs.link(this.blobPath(blob), dest).catch(() => fs.copyFile(this.blobPath(blob), dest));
+    }
   }
 
   /** Read-modify-write of index.json under an inter-process lock; the write is atomic. */

@@ -204,6 +204,28 @@ describe("errors from the file and the environment", () => {
   });
 });
 
+describe("signing", () => {
+  it("resolves key files against the config file's folder and keeps KMS URIs as written", async () => {
+    const f = await write("site/config.yaml", "signing:\n  key: keys/cosign.key\n  passwordFile: ~/pw\n  publicKey: awskms:///alias/kiln\n");
+    const s = await load({ configPath: f });
+    expect(s.signing).toEqual({ key: path.join(dir, "site/keys/cosign.key"), passwordFile: path.join(home, "pw"), publicKey: "awskms:///alias/kiln" });
+    const set = await load({ sets: ["signing.key=hashivault://kiln", "signing.publicKey=k.pub"] });
+    expect(set.signing).toEqual({ key: "hashivault://kiln", publicKey: path.join(dir, "k.pub") });
+    expect((await load({ sets: ["signing.key=pkcs11:token=kiln;object=sign"] })).signing.key).toBe("pkcs11:token=kiln;object=sign");
+  });
+
+  it("is empty by default, and refuses a URI that is no KMS cosign knows, an empty key and unknown keys", async () => {
+    expect((await load()).signing).toEqual({});
+    const f = await write("bad.yaml", "signing:\n  key: https://keys.lan/cosign.key\n");
+    expect(await errorOf(load({ configPath: f }))).toBe(
+      `config file ${f}: signing.key expects a key file or a KMS URI cosign knows (awskms://, gcpkms://, azurekms://, hashivault://, k8s://, pkcs11:)`,
+    );
+    const e = await write("empty.yaml", "signing:\n  publicKey: ''\n");
+    expect(await errorOf(load({ configPath: e }))).toMatch(/^config file .*empty\.yaml: signing\.publicKey /);
+    expect(await errorOf(load({ sets: ["signing.password=s3cret"] }))).toMatch(/^--set signing\.password: unknown settings key signing\.password; valid keys: .*signing\.passwordFile/);
+  });
+});
+
 describe("describeSettingsKeys", () => {
   it("lists every key with a description, type, default and env var", () => {
     const keys = describeSettingsKeys();

@@ -18,7 +18,7 @@ import {
   resolveKeyPath,
   type Resolved,
 } from "./keys.ts";
-import { ENVIRONMENT_KEYS, settingsSchema, type Settings } from "./schema.ts";
+import { ENVIRONMENT_KEYS, isUri, settingsSchema, type Settings } from "./schema.ts";
 
 export { describeSettingsKeys, type SettingsKeyInfo } from "./keys.ts";
 
@@ -43,7 +43,20 @@ interface Layer {
 const DEFAULT_NAMES = ["config.json", "config.yaml", "config.yml"];
 
 /** Keys holding file paths: relative ones are resolved against the layer's base directory. */
-const PATH_KEYS = ["engine.tls.ca", "engine.tls.cert", "engine.tls.key", "ca", "clientCert", "clientKey", "keyring", "store", "cacheDir"];
+const PATH_KEYS = [
+  "engine.tls.ca",
+  "engine.tls.cert",
+  "engine.tls.key",
+  "ca",
+  "clientCert",
+  "clientKey",
+  "keyring",
+  "signing.key",
+  "signing.passwordFile",
+  "signing.publicKey",
+  "store",
+  "cacheDir",
+];
 const PATH_MAPS = ["secrets"];
 
 export async function loadSettings(opts: LoadSettingsOptions = {}): Promise<Settings> {
@@ -126,7 +139,8 @@ function isPem(s: string): boolean {
 }
 
 function resolvePaths(values: Obj, base: string, home: string): void {
-  const fix = (p: unknown) => (typeof p === "string" && p !== "" && !isPem(p) ? path.resolve(base, expandHome(p, home)) : p);
+  // Inline PEM and URIs (a KMS key for signing) are not files.
+  const fix = (p: unknown) => (typeof p === "string" && p !== "" && !isPem(p) && !isUri(p) ? path.resolve(base, expandHome(p, home)) : p);
   for (const key of PATH_KEYS) {
     const keys = key.split(".");
     const parent = getIn(values, keys.slice(0, -1));

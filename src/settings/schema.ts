@@ -10,6 +10,24 @@ import { z } from "zod";
 
 const fileOrInline = z.string().describe("a file path, or PEM/ASCII-armoured text inline");
 
+/** Key references cosign resolves itself (its KMS providers); anything else is a key file. */
+export const KMS_SCHEMES = ["awskms://", "gcpkms://", "azurekms://", "hashivault://", "k8s://", "pkcs11:"] as const;
+
+/** A URI (scheme://... or pkcs11:...), as opposed to a file path. */
+export function isUri(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) || value.startsWith("pkcs11:");
+}
+
+export function isKmsUri(value: string): boolean {
+  return KMS_SCHEMES.some((s) => value.startsWith(s));
+}
+
+const signingKey = z
+  .string()
+  .min(1)
+  .refine((v) => !isUri(v) || isKmsUri(v), { message: `expects a key file or a KMS URI cosign knows (${KMS_SCHEMES.join(", ")})` })
+  .optional();
+
 export const settingsSchema = z.strictObject({
   engine: z
     .strictObject({
@@ -109,6 +127,20 @@ export const settingsSchema = z.strictObject({
     .record(z.string(), z.string())
     .default({})
     .describe("Extra secrets handed to builds as-is: id -> file path"),
+  signing: z
+    .strictObject({
+      key: signingKey.describe(
+        "Private key `kiln sign` signs with: a cosign key file (`cosign generate-key-pair`), or a KMS URI handed to cosign as-is (awskms://, gcpkms://, azurekms://, hashivault://, k8s://, pkcs11:)",
+      ),
+      passwordFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("File holding the password of a signing.key file (one trailing line break is dropped); the password is never taken from the command line or the environment"),
+      publicKey: signingKey.describe("Public key `kiln verify-signature` checks against: a cosign .pub file or a KMS URI (default: signing.key when it is a KMS URI)"),
+    })
+    .default({})
+    .describe("Image signatures with cosign (`kiln sign`, `kiln verify-signature`)"),
   store: z.string().optional().describe("Local OCI store directory (default $XDG_DATA_HOME/kiln/store)"),
   cacheDir: z.string().optional().describe("Download cache directory (default $XDG_CACHE_HOME/kiln)"),
   offline: z.boolean().default(false).describe("Refuse any network fetch; use only the cache"),

@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib";
 import tar from "tar-stream";
 import { OciStore, type OciIndex, type OciManifest } from "../../src/oci/store.ts";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { kiln, REPO, runCommand } from "./helpers.ts";
 
 export interface Built {
@@ -23,10 +23,16 @@ export interface Built {
 
 /**
  * The family's store and cache (KILN_E2E_FAMILY_DIR, else a fixed folder under
- * the temp dir), and a copy of the catalog in a git repository of its own
- * (fixed commit identity and dates: the same files give the same labels and
- * digests in every test process), so that pinning parents never writes into
- * this checkout's locks.
+ * the temp dir), and a copy of the catalog in a git repository of its own, so
+ * that pinning parents never writes into this checkout's locks.
+ *
+ * An image's labels name the last commit that touched its folder. The copy
+ * gives each image folder a root commit of its own (fixed identity and date,
+ * holding that folder only), joined by one merge: the same files give the
+ * same labels and digests in every test process, and a change to one image
+ * relabels that image alone (its children follow through their parent pins),
+ * as commits do in a real catalog. One commit of everything would relabel,
+ * and so rebuild, the whole family whenever any image's files differ.
  */
 export function familyEnv(): NodeJS.ProcessEnv {
   const dir = process.env.KILN_E2E_FAMILY_DIR ?? path.join(os.tmpdir(), "kiln-e2e-family");
@@ -37,9 +43,17 @@ export function familyEnv(): NodeJS.ProcessEnv {
     symlinkSync(path.join(REPO, "src"), path.join(catalog, "src"));
     const when = "2025-01-01T00:00:00Z";
     const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "kiln", GIT_AUTHOR_EMAIL: "kiln@localhost", GIT_COMMITTER_NAME: "kiln", GIT_COMMITTER_EMAIL: "kiln@localhost", GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when };
-    execFileSync("git", ["init", "-q"], { cwd: catalog, env: gitEnv });
-    execFileSync("git", ["add", "images"], { cwd: catalog, env: gitEnv });
-    execFileSync("git", ["commit", "-q", "-m", "catalog"], { cwd: catalog, env: gitEnv });
+    const git = (args: string[], env: NodeJS.ProcessEnv = gitEnv) => execFileSync("git", args, { cwd: catalog, env, encoding: "utf8" }).trim();
+    git(["init", "-q"]);
+    const roots: string[] = [];
+    for (const name of readdirSync(path.join(catalog, "images")).sort()) {
+      const index = { ...gitEnv, GIT_INDEX_FILE: path.join(catalog, ".git", `index-${name}`) };
+      git(["add", `images/${name}`], index);
+      roots.push(git(["commit-tree", git(["write-tree"], index), "-m", `images/${name}`]));
+      rmSync(index.GIT_INDEX_FILE);
+    }
+    git(["add", "images"]);
+    git(["update-ref", "HEAD", git(["commit-tree", git(["write-tree"]), ...roots.flatMap((r) => ["-p", r]), "-m", "catalog"])]);
   }
   return { KILN_STORE: path.join(dir, "store"), KILN_CACHE_DIR: path.join(dir, "cache"), KILN_CATALOG: catalog };
 }
@@ -66,8 +80,8 @@ export async function build(env: NodeJS.ProcessEnv, ref: string, extra: string[]
 /** The memo of plain family builds: one file per ref and flags, holding the inputs digest it was built from. */
 async function builtBefore(env: NodeJS.ProcessEnv, ref: string, extra: string[]) {
   const full = ref.includes(":") ? ref : `${ref}:image`;
-  // The catalog copy's commit too: it is the image's revision label, which `kiln status` does not count.
-  const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: env.KILN_CATALOG!, encoding: "utf8" }).trim();
+  // The image folder's last commit too: it is the image's revision label, which `kiln status` does not count.
+  const head = execFileSync("git", ["log", "-1", "--format=%H", "--", `images/${full.split(":")[0]}`], { cwd: env.KILN_CATALOG!, encoding: "utf8" }).trim();
   const status = await kiln(["status", ref, "--json"], env);
   const entry = (JSON.parse(status.code === 0 || status.code === 1 ? status.stdout || "[]" : "[]") as { ref: string; inputs?: string }[]).find((e) => e.ref === full);
   // Building the image changes none of its inputs: what they are now is what it is built from.

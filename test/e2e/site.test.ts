@@ -43,7 +43,8 @@ async function files(root: string): Promise<Record<string, string>> {
 /** The store's index digest per catalog ref. */
 async function storeDigests(store: string): Promise<Record<string, string>> {
   const index = JSON.parse(await fs.readFile(path.join(store, "index.json"), "utf8")) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
-  return Object.fromEntries(index.manifests.map((m) => [m.annotations!["org.opencontainers.image.ref.name"]!, m.digest]));
+  // Attached artifacts (the lock) are listed without a ref name: not images.
+  return Object.fromEntries(index.manifests.filter((m) => m.annotations?.["org.opencontainers.image.ref.name"]).map((m) => [m.annotations!["org.opencontainers.image.ref.name"]!, m.digest]));
 }
 
 beforeAll(async () => {

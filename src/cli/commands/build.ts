@@ -67,7 +67,7 @@ interface CatalogFlags {
 }
 
 export function resultData(r: BuildResult): object {
-  return { ref: r.ref, digest: r.digest, manifests: r.manifests, durationMs: r.durationMs, loaded: r.loaded, pushed: r.pushed, steps: r.steps };
+  return { ref: r.ref, digest: r.digest, manifests: r.manifests, durationMs: r.durationMs, loaded: r.loaded, pushed: r.pushed, steps: r.steps, ...(r.attached ? { attached: r.attached } : {}) };
 }
 
 function describeResult(r: BuildResult, dryRun?: boolean): string {
@@ -75,6 +75,7 @@ function describeResult(r: BuildResult, dryRun?: boolean): string {
   const lines = [`${r.ref} ${r.digest}`];
   for (const [platform, digest] of Object.entries(r.manifests)) lines.push(`  ${platform.padEnd(12)} ${digest}`);
   for (const l of r.loaded) lines.push(`  loaded ${l}`);
+  for (const a of r.attached ?? []) lines.push(`  attached ${a.artifactType}${a.platform ? ` (${a.platform})` : ""} ${a.digest}`);
   for (const p of r.pushed) lines.push(`  pushed ${p.ref}@${p.digest}`);
   const cached = r.steps ? `, ${r.steps.cached}/${r.steps.total} steps cached` : "";
   lines.push(`  built in ${(r.durationMs / 1000).toFixed(1)}s${cached}`);

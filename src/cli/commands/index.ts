@@ -16,10 +16,16 @@ export const commands: Record<string, () => Promise<{ register: RegisterCommand 
   lint: () => import("./lint.ts"),
   verify: () => import("./verify.ts"),
   diff: () => import("./diff.ts"),
+  referrers: () => import("./referrers.ts"),
+  rebuild: () => import("./rebuild.ts"),
   engine: () => import("./engine.ts"),
   lock: () => import("./lock.ts"),
   refresh: () => import("./refresh.ts"),
+  outdated: () => import("./outdated.ts"),
   site: () => import("./site.ts"),
+  sign: () => import("./sign.ts"),
+  "verify-signature": () => import("./verify-signature.ts"),
+  sbom: () => import("./sbom.ts"),
 };
 
 /** The modules a command line needs: its subcommand's, or all of them for help and unknown commands. */
