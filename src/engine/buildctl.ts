@@ -9,7 +9,7 @@ import { buildctlConnectionArgs } from "./detect.ts";
 const STORE_LAYOUT = "kiln-store";
 
 export function renderBuildctl(plan: BuildPlan, engine: EngineTarget, exportDest = EXPORT_DIR): string[] {
-  const argv = ["buildctl", ...buildctlConnectionArgs(engine)];
+  const argv = [engine.buildctl ?? "buildctl", ...buildctlConnectionArgs(engine)];
   argv.push("build", "--frontend", "dockerfile.v0");
   argv.push("--local", `context=${plan.contextDir}`);
   argv.push("--local", `dockerfile=${path.dirname(plan.dockerfile)}`);

@@ -1,6 +1,7 @@
 /** Pieces both drivers render the same way. */
 import type { BuildPlan, EngineTarget } from "../plan/types.ts";
 import type { Settings } from "../settings/schema.ts";
+import { effectiveBuilder } from "./nodes.ts";
 
 /**
  * The one exporter of every build: an OCI layout folder with timestamps
@@ -27,7 +28,7 @@ export function substitute(argv: string[], values: Record<string, string>): stri
  * configured, else buildx.
  */
 export function engineFromSettings(settings: Pick<Settings, "engine">): EngineTarget {
-  const { driver, builder, buildkitHost, tls } = settings.engine;
+  const { driver, buildkitHost, buildctl, tls } = settings.engine;
   const chosen = driver === "auto" ? (buildkitHost ? "buildctl" : "buildx") : driver;
-  return chosen === "buildctl" ? { driver: "buildctl", buildkitHost, tls } : { driver: "buildx", builder, tls: {} };
+  return chosen === "buildctl" ? { driver: "buildctl", buildkitHost, buildctl, tls } : { driver: "buildx", builder: effectiveBuilder(settings.engine), tls: {} };
 }

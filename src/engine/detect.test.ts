@@ -49,7 +49,7 @@ describe("decideEngine", () => {
     expect(r.driver).toBe("buildctl");
     expect(r.usable).toBe(true);
     expect(r.why).toBe("BUILDKIT_HOST is set (tcp://bk:1234) and buildctl is installed");
-    expect(r.target).toEqual({ driver: "buildctl", buildkitHost: "tcp://bk:1234", tls: { ca: "/ca.pem" } });
+    expect(r.target).toEqual({ driver: "buildctl", buildkitHost: "tcp://bk:1234", buildctl: "buildctl", tls: { ca: "/ca.pem" } });
     expect(r.multiPlatform).toBe(true);
   });
 

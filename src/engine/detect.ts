@@ -13,6 +13,7 @@ import type { Settings } from "../settings/schema.ts";
 import { classifyDaemon, socketState, type DaemonState, type SocketState } from "./daemon.ts";
 import { httpStatus, probe, probeError, type ProbeResult } from "./probe.ts";
 import { waitSaying, type NoticeOutput, type WaitClock } from "./wait.ts";
+import { effectiveBuilder } from "./nodes.ts";
 
 export const LOCAL_REGISTRY = "127.0.0.1:5000";
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
@@ -143,7 +144,7 @@ function decideBuildctl(settings: Pick<Settings, "engine">, p: EngineProbes, why
       hint: "check BUILDKIT_HOST and the TLS settings (engine.tls), or unset BUILDKIT_HOST to use docker buildx",
     };
   }
-  const target: EngineTarget = { driver: "buildctl", buildkitHost: host, tls: settings.engine.tls };
+  const target: EngineTarget = { driver: "buildctl", buildkitHost: host, buildctl: settings.engine.buildctl, tls: settings.engine.tls };
   const archs = new Set(d.platforms.map((pl) => pl.split("/")[1]));
   return {
     ...base,
@@ -163,14 +164,14 @@ function decideBuildx(settings: Pick<Settings, "engine">, p: EngineProbes, why: 
   if (!p.buildx.works) return fail(`no BuildKit engine answers: docker buildx is not usable (${p.buildx.error ?? "unknown error"})`);
   if (!p.docker.answers) return { ...base, usable: false, ...dockerFailure(p.docker) };
   const b = p.builder;
-  const builderName = settings.engine.builder ?? b.name;
+  const builderName = effectiveBuilder(settings.engine) ?? b.name;
   if (b.timedOut) {
     return { ...fail(`${DOCKER} at ${p.docker.address} is busy: docker buildx inspect did not answer in time`, BUSY_HINT, "busy"), busyWith: DOCKER };
   }
   if (b.error) {
-    return fail(`buildx builder ${builderName ?? "(current)"} is not usable: ${b.error}`, settings.engine.builder ? "check engine.builder (KILN_BUILDER) against `docker buildx ls`" : SETUP_HINT);
+    return fail(`buildx builder ${builderName ?? "(current)"} is not usable: ${b.error}`, settings.engine.nodes.length ? "run `kiln engine setup --nodes` (it makes the builder from engine.nodes)" : settings.engine.builder ? "check engine.builder (KILN_BUILDER) against `docker buildx ls`" : SETUP_HINT);
   }
-  const target: EngineTarget = { driver: "buildx", builder: settings.engine.builder, tls: {} };
+  const target: EngineTarget = { driver: "buildx", builder: effectiveBuilder(settings.engine), tls: {} };
   const dockerDriver = (b.driver ?? "docker") === "docker";
   const capable = dockerDriver ? p.docker.containerdStore : true;
   const capabilityNote = capable
@@ -329,9 +330,10 @@ export function buildctlConnectionArgs(target: Pick<EngineTarget, "buildkitHost"
 }
 
 export async function probeEngine(settings: Pick<Settings, "engine">): Promise<EngineProbes> {
-  const builderArgs = settings.engine.builder ? ["buildx", "inspect", settings.engine.builder] : ["buildx", "inspect"];
+  const builderName = effectiveBuilder(settings.engine);
+  const builderArgs = builderName ? ["buildx", "inspect", builderName] : ["buildx", "inspect"];
   const [buildctl, buildx, info, builder, context, binfmt, registry] = await Promise.all([
-    settings.engine.buildkitHost || settings.engine.driver === "buildctl" ? probe("buildctl", ["--version"], { timeoutMs: 3000 }) : undefined,
+    settings.engine.buildkitHost || settings.engine.driver === "buildctl" ? probe(settings.engine.buildctl, ["--version"], { timeoutMs: 3000 }) : undefined,
     probe("docker", ["buildx", "version"], { timeoutMs: 5000 }),
     probe("docker", ["info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
     probe("docker", builderArgs, { timeoutMs: 5000 }),
@@ -342,7 +344,7 @@ export async function probeEngine(settings: Pick<Settings, "engine">): Promise<E
   const address = process.env.DOCKER_HOST || (context?.ok && context.stdout.trim()) || DEFAULT_DOCKER_HOST;
   const buildctlInstalled = Boolean(buildctl?.ok);
   const buildkitd =
-    buildctlInstalled && settings.engine.buildkitHost ? await probeBuildkitd({ buildkitHost: settings.engine.buildkitHost, tls: settings.engine.tls }) : undefined;
+    buildctlInstalled && settings.engine.buildkitHost ? await probeBuildkitd({ buildkitHost: settings.engine.buildkitHost, buildctl: settings.engine.buildctl, tls: settings.engine.tls }) : undefined;
   return {
     buildctl: { installed: buildctlInstalled, version: buildctl?.ok ? parseBuildctlVersion(buildctl.stdout) : undefined },
     buildkitd,
@@ -362,11 +364,12 @@ export async function dockerProbeOf(info: ProbeResult, address: string): Promise
   return { address, ...parsed, state: classifyDaemon(info, socket, false), socket, error: probeError(info, "docker") };
 }
 
-async function probeBuildkitd(target: Pick<EngineTarget, "buildkitHost" | "tls">): Promise<NonNullable<EngineProbes["buildkitd"]>> {
+async function probeBuildkitd(target: Pick<EngineTarget, "buildkitHost" | "buildctl" | "tls">): Promise<NonNullable<EngineProbes["buildkitd"]>> {
   const conn = buildctlConnectionArgs(target);
+  const buildctl = target.buildctl ?? "buildctl";
   const [workers, info] = await Promise.all([
-    probe("buildctl", [...conn, "debug", "workers", "--format", "{{json .}}"], { timeoutMs: 5000 }),
-    probe("buildctl", [...conn, "debug", "info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
+    probe(buildctl, [...conn, "debug", "workers", "--format", "{{json .}}"], { timeoutMs: 5000 }),
+    probe(buildctl, [...conn, "debug", "info", "--format", "{{json .}}"], { timeoutMs: 5000 }),
   ]);
   if (!workers.ok) {
     const state = classifyDaemon(workers, await socketState(target.buildkitHost ?? ""));

@@ -3,7 +3,10 @@ import type { EngineReport } from "./detect.ts";
 
 const yes = (b: boolean) => (b ? "yes" : "no");
 
-export function formatEngineReport(r: EngineReport): string {
+/** kiln's own buildkitd containers (`kiln engine setup --buildkit`), as `listBuildkitds` finds them. */
+type Buildkitds = { name: string; state: string; image: string; ports: string }[];
+
+export function formatEngineReport(r: EngineReport, buildkitds: Buildkitds = []): string {
   const lines: string[] = [];
   lines.push(r.usable ? `engine:     usable (${r.driver})` : `engine:     NOT usable (${r.state}): ${r.problem}${r.hint ? `; ${r.hint}` : ""}`);
   lines.push(`driver:     ${r.driver ?? "none"}: ${r.why}`);
@@ -24,6 +27,7 @@ export function formatEngineReport(r: EngineReport): string {
   lines.push(`emulation:  ${b.entry}: ${binfmt}`);
   const reg = r.registry.answers ? "answers" : r.registry.status === undefined ? "does not answer" : `answers HTTP ${r.registry.status}`;
   lines.push(`registry:   ${r.registry.address}: ${reg}`);
+  for (const b of buildkitds) lines.push(`buildkitd:  ${b.name} ${b.state}${b.ports ? ` on ${b.ports}` : ""} (image ${b.image})`);
   for (const w of r.warnings) lines.push(`warning:    ${w}`);
   if (r.waitedMs !== undefined) lines.push(`waited:     ${(r.waitedMs / 1000).toFixed(0)} s for a busy engine to answer`);
   lines.push(`(detected in ${r.durationMs} ms)`);

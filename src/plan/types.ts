@@ -55,5 +55,7 @@ export interface EngineTarget {
   driver: "buildx" | "buildctl";
   builder?: string;
   buildkitHost?: string;
+  /** The buildctl program (buildctl driver). */
+  buildctl?: string;
   tls: { ca?: string; cert?: string; key?: string; serverName?: string };
 }

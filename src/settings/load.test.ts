@@ -94,7 +94,7 @@ describe("layers", () => {
       env: { KILN_BUILDER: "env", BUILDKIT_HOST: "tcp://bk:1234", KILN_REGISTRIES: "env.example/a, env.example/b", KILN_OFFLINE: "yes" },
       sets: ["engine.builder=cli", "apt.mirrors=http://c/debian", "hosts[b.lan]=10.0.0.2"],
     });
-    expect(s.engine).toEqual({ driver: "buildx", builder: "cli", buildkitHost: "tcp://bk:1234", tls: {}, busyTimeout: 300 });
+    expect(s.engine).toEqual({ driver: "buildx", builder: "cli", buildkitHost: "tcp://bk:1234", buildctl: "buildctl", tls: {}, nodes: [], busyTimeout: 300 });
     expect(s.apt.mirrors).toEqual(["http://c/debian"]);
     expect(s.apt.proxy).toBe("http://file:1");
     expect(s.hosts).toEqual({ "a.lan": "10.0.0.1", "b.lan": "10.0.0.2" });
@@ -153,7 +153,7 @@ describe("--set", () => {
 
   it("names an unknown key and lists the close ones", async () => {
     expect(await errorOf(load({ sets: ["engine.drivr=x"] }))).toBe(
-      "--set engine.drivr: unknown settings key engine.drivr; valid keys: engine.driver, engine.builder, engine.buildkitHost, engine.tls.ca, engine.tls.cert, engine.tls.key, engine.tls.serverName, engine.busyTimeout",
+      "--set engine.drivr: unknown settings key engine.drivr; valid keys: engine.driver, engine.builder, engine.buildkitHost, engine.buildctl, engine.tls.ca, engine.tls.cert, engine.tls.key, engine.tls.serverName, ...",
     );
     expect(await errorOf(load({ sets: ["aptt.proxy=x"] }))).toMatch(/^--set aptt\.proxy: unknown settings key aptt; valid keys: apt\.mirrors, /);
     expect(await errorOf(load({ sets: ["credentials.reg.example.com.usernme=x"] }))).toBe(

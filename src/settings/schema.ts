@@ -28,6 +28,18 @@ const signingKey = z
   .refine((v) => !isUri(v) || isKmsUri(v), { message: `expects a key file or a KMS URI cosign knows (${KMS_SCHEMES.join(", ")})` })
   .optional();
 
+const absoluteFile = z.string().refine((v) => v.startsWith("/"), { message: "expects an absolute file path" });
+
+/** One buildkitd a multi-node builder reaches (buildx's remote driver). */
+const buildkitNode = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a node name: lowercase letters, digits, - and _"),
+  endpoint: z.string().regex(/^(tcp|unix):\/\/./, "a buildkitd address: tcp://HOST:PORT or unix:///PATH"),
+  platforms: z.array(z.string().regex(/^linux\/[a-z0-9]+(\/v\d)?$/, "a platform like linux/arm64")).min(1),
+  tls: z
+    .strictObject({ ca: absoluteFile.optional(), cert: absoluteFile.optional(), key: absoluteFile.optional(), serverName: z.string().optional() })
+    .default({}),
+});
+
 export const settingsSchema = z.strictObject({
   engine: z
     .strictObject({
@@ -37,6 +49,10 @@ export const settingsSchema = z.strictObject({
         .describe("Engine driver; `auto` picks buildctl when engine.buildkitHost is set, else buildx"),
       builder: z.string().optional().describe("buildx builder name (default: the current one)"),
       buildkitHost: z.string().optional().describe("buildctl address, e.g. tcp://buildkitd:1234"),
+      buildctl: z
+        .string()
+        .default("buildctl")
+        .describe("The buildctl client the buildctl driver runs (default: buildctl on PATH; `kiln engine setup --buildkit` extracts one from the buildkit image)"),
       tls: z
         .strictObject({
           ca: z.string().optional().describe("CA certificate file that signed the buildkitd server certificate"),
@@ -46,13 +62,17 @@ export const settingsSchema = z.strictObject({
         })
         .default({})
         .describe("TLS client settings for a remote buildkitd (buildctl driver)"),
+      nodes: z
+        .array(buildkitNode)
+        .default([])
+        .describe("buildkitd nodes that `kiln engine setup --nodes` joins into one buildx builder (remote driver), named by engine.builder (default kiln-nodes); each node builds the platforms it lists"),
       busyTimeout: z
         .number()
         .min(0)
         .default(300)
         .describe("Seconds to wait for an engine that accepts connections but does not answer (busy) before giving up; 0: do not wait"),
     })
-    .default({ driver: "auto", tls: {}, busyTimeout: 300 })
+    .default({ driver: "auto", buildctl: "buildctl", tls: {}, nodes: [], busyTimeout: 300 })
     .describe("Which BuildKit engine runs builds and how to reach it"),
   registries: z
     .array(z.string())
@@ -154,6 +174,10 @@ export const ENVIRONMENT_KEYS: Record<string, string> = {
   BUILDKIT_HOST: "engine.buildkitHost",
   KILN_DRIVER: "engine.driver",
   KILN_BUILDER: "engine.builder",
+  KILN_BUILDCTL: "engine.buildctl",
+  KILN_TLS_CA: "engine.tls.ca",
+  KILN_TLS_CERT: "engine.tls.cert",
+  KILN_TLS_KEY: "engine.tls.key",
   KILN_BUSY_TIMEOUT: "engine.busyTimeout",
   KILN_STORE: "store",
   KILN_CACHE_DIR: "cacheDir",
