@@ -18,6 +18,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The nightly run beside `kiln verify --all` (hack/nightly.sh): end-to-end files whose
+        // builds take longer than CI's budget allows (BuildKit compiled from source, engines).
+        test: {
+          name: "nightly",
+          include: ["test/nightly/**/*.test.ts"],
+          testTimeout: 1_800_000,
+          hookTimeout: 3_600_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildkitdRunArgs, clientAddress, connectionLines } from "./buildkitd.ts";
 import { tlsMaterialAt } from "./tls-material.ts";
 
-const spec = { name: "kiln-buildkitd", listen: "127.0.0.1", port: 1234, hosts: [], privilegeArgs: ["--privileged"] };
+const spec = { name: "kiln-buildkitd", listen: "127.0.0.1", port: 1234, network: "bridge" as const, hosts: [], privilegeArgs: ["--privileged"] };
 
 describe("kiln's buildkitd", () => {
   it("runs the image by its store digest with exactly the declared privileges, the server's TLS files read-only, state in a named volume", () => {
@@ -20,6 +20,12 @@ describe("kiln's buildkitd", () => {
       "--env", "BUILDKIT_TCP=on",
       "kiln/buildkit:0123456789ab",
     ]);
+  });
+
+  it("on the host's network, buildkitd binds the address and port itself, its debug port off", () => {
+    const argv = buildkitdRunArgs({ ...spec, network: "host", port: 12341 }, tlsMaterialAt("/s"), "kiln/buildkit:0", "sha256:0");
+    expect(argv).not.toContain("--publish");
+    expect(argv.join(" ")).toContain("--privileged --network host --env BUILDKIT_LISTEN=127.0.0.1 --env BUILDKIT_PORT=12341 --env BUILDKIT_DEBUG_PORT= --volume");
   });
 
   it("tells clients the address they can dial", () => {

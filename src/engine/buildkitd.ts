@@ -29,6 +29,12 @@ export interface BuildkitdSpec {
   /** Host address the port is published on (127.0.0.1: this machine only). */
   listen: string;
   port: number;
+  /**
+   * `bridge`: the container's own network, the port published on `listen`; `host`: the host's network,
+   * buildkitd binding `listen` itself (it then reaches services on the host's loopback, e.g. a local
+   * registry for `--cache-to`), its debug port off (several nodes on one host would collide on it).
+   */
+  network: "bridge" | "host";
   /** Extra names or IPs clients dial, put in the server certificate. */
   hosts: string[];
   /** What the image's definition grants at run time (`runtime.privileges`), as docker flags. */
@@ -53,7 +59,9 @@ export function buildkitdRunArgs(spec: BuildkitdSpec, tls: TlsMaterial, imageRef
     "--label", `${BUILDKITD_LABEL}=${indexDigest}`,
     "--restart", "unless-stopped",
     ...spec.privilegeArgs,
-    "--publish", `${spec.listen}:${spec.port}:${CONTAINER_PORT}`,
+    ...(spec.network === "host"
+      ? ["--network", "host", "--env", `BUILDKIT_LISTEN=${spec.listen}`, "--env", `BUILDKIT_PORT=${spec.port}`, "--env", "BUILDKIT_DEBUG_PORT="]
+      : ["--publish", `${spec.listen}:${spec.port}:${CONTAINER_PORT}`]),
     // The image wants ca.pem, cert.pem and key.pem in one folder: the server's pair and the CA.
     "--volume", `${path.join(serverDir, "cert.pem")}:/certs/cert.pem:ro`,
     "--volume", `${path.join(serverDir, "key.pem")}:/certs/key.pem:ro`,
@@ -140,7 +148,7 @@ export async function setupBuildkitd(store: OciStore, image: StoredImage, hostMa
   const ref = `kiln/buildkit:${image.digest.slice("sha256:".length, "sha256:".length + 12)}`;
   await loadIntoDocker(store, image.digest, [ref]);
   await run("docker", buildkitdRunArgs(spec, tls, ref, image.digest), { what: `start buildkitd ${spec.name}`, hint: `is port ${spec.port} free? (--port)` });
-  say(`started buildkitd ${spec.name} from ${image.digest}, published on ${spec.listen}:${spec.port}`);
+  say(`started buildkitd ${spec.name} from ${image.digest}, ${spec.network === "host" ? "on the host's network at" : "published on"} ${spec.listen}:${spec.port}`);
   await waitAnswering(connection, 60_000);
   return { ...connection, started: true };
 }

@@ -10,6 +10,9 @@ die() {
 }
 
 [[ "${BUILDKIT_DEBUG_PORT:-}" =~ ^[0-9]*$ ]] || die "BUILDKIT_DEBUG_PORT must be a port number or empty, not '${BUILDKIT_DEBUG_PORT:-}'"
+# The address both listeners bind (with the host's network, 127.0.0.1 keeps them on this machine).
+listen="${BUILDKIT_LISTEN:-0.0.0.0}"
+[[ "$listen" =~ ^[0-9.]+$ ]] || die "BUILDKIT_LISTEN must be an IPv4 address, not '$listen'"
 args=(
   --root /data
   --addr unix:///tmp/buildkitd.sock
@@ -23,10 +26,10 @@ case "${BUILDKIT_TCP:-on}" in
       [ -r "$certs/$f" ] || die "$certs/$f is missing: mount the CA certificate (ca.pem), the server certificate (cert.pem) and its key (key.pem) at $certs, or set BUILDKIT_TCP=off"
     done
     [[ "${BUILDKIT_PORT:-}" =~ ^[0-9]+$ ]] || die "BUILDKIT_PORT must be a port number, not '${BUILDKIT_PORT:-}'"
-    args+=(--addr "tcp://0.0.0.0:$BUILDKIT_PORT" --tlscacert "$certs/ca.pem" --tlscert "$certs/cert.pem" --tlskey "$certs/key.pem")
+    args+=(--addr "tcp://$listen:$BUILDKIT_PORT" --tlscacert "$certs/ca.pem" --tlscert "$certs/cert.pem" --tlskey "$certs/key.pem")
     ;;
   off) ;;
   *) die "BUILDKIT_TCP must be on or off, not '${BUILDKIT_TCP}'" ;;
 esac
-[ -z "${BUILDKIT_DEBUG_PORT:-}" ] || args+=(--debugaddr "0.0.0.0:$BUILDKIT_DEBUG_PORT")
+[ -z "${BUILDKIT_DEBUG_PORT:-}" ] || args+=(--debugaddr "$listen:$BUILDKIT_DEBUG_PORT")
 exec buildkitd "${args[@]}" "$@"

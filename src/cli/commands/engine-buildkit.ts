@@ -20,6 +20,7 @@ export interface BuildkitdFlags extends SettingsFlags {
   port: string;
   listen: string;
   host?: string[];
+  hostNetwork?: boolean;
 }
 
 export async function setupBuildkitdCommand(settings: Settings, flags: BuildkitdFlags, say: (line: string) => void): Promise<void> {
@@ -35,7 +36,7 @@ export async function setupBuildkitdCommand(settings: Settings, flags: Buildkitd
   // The privileges the image's definition declares, the ones `kiln test buildkit` proved enough.
   const def = await loadImage("buildkit", catalogRoot());
   const granted = runtimeOf(def.def, "image").privileges;
-  const spec = { name: flags.name, listen: flags.listen, port, hosts: flags.host ?? [], privilegeArgs: privilegeArgs(granted) };
+  const spec = { name: flags.name, listen: flags.listen, port, network: flags.hostNetwork ? ("host" as const) : ("bridge" as const), hosts: flags.host ?? [], privilegeArgs: privilegeArgs(granted) };
   const c = await setupBuildkitd(store, image, manifest.digest, spec, say);
   process.stdout.write(`buildkitd ${c.name} ${c.started ? "started" : "is running"}: ${c.address}, image ${c.image}\n`);
   process.stdout.write("to build on it (kiln's buildctl driver), set:\n");

@@ -38,6 +38,7 @@ export function register(program: Command): void {
       .option("--name <name>", "with --buildkit: the container's name", "kiln-buildkitd")
       .option("--port <port>", "with --buildkit: the host port it is published on", "1234")
       .option("--listen <address>", "with --buildkit: the host address it is published on (0.0.0.0: every interface)", "127.0.0.1")
+      .option("--host-network", "with --buildkit: run it on the host's network (it then reaches the host's loopback services, e.g. a local registry cache); buildkitd binds --listen itself")
       .option("--host <name>", "with --buildkit: another name or IP clients dial, put in the server certificate (repeatable)", (v: string, p: string[] = []) => [...p, v])
       .option("--nodes", "also join the buildkitd nodes listed in engine.nodes into one buildx builder (remote driver)"),
   ).action(async (flags: BuildkitdFlags & { nodes?: boolean }) => {

@@ -9,9 +9,9 @@
  */
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "./base-family.ts";
-import { kiln } from "./helpers.ts";
-import { mirrorConfig } from "./upstream-mirror.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, readImage, type Built } from "../e2e/base-family.ts";
+import { kiln } from "../e2e/helpers.ts";
+import { mirrorConfig } from "../support/upstream-mirror.ts";
 
 const family = familyEnv();
 const env = { ...family, KILN_CONFIG: mirrorConfig(path.dirname(family.KILN_STORE!), { "buildkit.git": "https://github.com/moby/buildkit" }) };

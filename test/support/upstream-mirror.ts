@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { REPO } from "./helpers.ts";
+import { REPO } from "../e2e/helpers.ts";
 
 export const UPSTREAM_DIR = process.env.KILN_UPSTREAM_MIRRORS ?? path.resolve(REPO, "..", "shared", "upstream");
 
