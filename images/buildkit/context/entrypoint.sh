@@ -13,9 +13,15 @@ die() {
 # The address both listeners bind (with the host's network, 127.0.0.1 keeps them on this machine).
 listen="${BUILDKIT_LISTEN:-0.0.0.0}"
 [[ "$listen" =~ ^[0-9.]+$ ]] || die "BUILDKIT_LISTEN must be an IPv4 address, not '$listen'"
+# The root file system is read-only and /tmp is mounted noexec: buildkitd's temporary files go to
+# the state volume, where it can run the tiny probes that find which foreign platforms binfmt
+# emulates (on /tmp they cannot run, and the worker would offer the native platform only).
+export TMPDIR=/data/tmp
+mkdir -p "$TMPDIR"
 args=(
   --root /data
   --addr unix:///tmp/buildkitd.sock
+  --otel-socket-path /tmp/otel-grpc.sock
   --oci-worker=true --containerd-worker=false
 )
 # The TCP listener exists only with mutual TLS: whoever reaches it runs builds as root.
