@@ -16,8 +16,8 @@ listen="${BUILDKIT_LISTEN:-0.0.0.0}"
 # The root file system is read-only and /tmp is mounted noexec: buildkitd's temporary files go to
 # the state volume, where it can run the tiny probes that find which foreign platforms binfmt
 # emulates (on /tmp they cannot run, and the worker would offer the native platform only).
-export TMPDIR=/data/tmp
-mkdir -p "$TMPDIR"
+# (The runtime has no mkdir: the volume's root it is; buildkitd's own state sits in folders beside.)
+export TMPDIR=/data
 args=(
   --root /data
   --addr unix:///tmp/buildkitd.sock
