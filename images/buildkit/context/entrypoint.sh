@@ -23,6 +23,7 @@ args=(
   --addr unix:///tmp/buildkitd.sock
   --otel-socket-path /tmp/otel-grpc.sock
   --oci-worker=true --containerd-worker=false
+  --oci-worker-binary /boot/runc
 )
 # The TCP listener exists only with mutual TLS: whoever reaches it runs builds as root.
 case "${BUILDKIT_TCP:-on}" in
