@@ -43,6 +43,9 @@ export default defineImage({
             client: "buildkit:image",
             env: { BUILDKIT_TCP: "on" },
             files: { "/certs": "test/server" },
+            // The refusals differ from the first step only in the client's certificate. Under TLS 1.3 the
+            // server rejects it after the client's handshake is done, so the client sees a closed
+            // connection (broken pipe or EOF), not a certificate message.
             steps: [
               // Both platforms: the native one and the one binfmt emulates (the engine's host has it registered).
               { name: "a client with a certificate from the CA lists the workers", mount: ["test"], command: [...buildctl("client"), "debug", "workers"], outputContains: ["PLATFORMS", "linux/amd64", "linux/arm64"] },
@@ -52,13 +55,13 @@ export default defineImage({
                 command: [...buildctl("client"), "build", "--progress", "plain", "--frontend", "dockerfile.v0", "--local", "context=/usr/bin", "--local", "dockerfile=/kiln/test/run"],
                 outputContains: ["buildctl github.com/moby/buildkit v0.26.3"],
               },
-              { name: "a client certificate from another CA is refused", mount: ["test"], command: [...buildctl("wrong"), "debug", "workers"], exitCode: 1, outputContains: ["certificate"] },
+              { name: "a client certificate from another CA is refused", mount: ["test"], command: [...buildctl("wrong"), "debug", "workers"], exitCode: 1, outputContains: ["failed to list workers"] },
               {
                 name: "a client without a certificate is refused",
                 mount: ["test"],
                 command: ["buildctl", "--addr", "tcp://service:1234", "--tlsservername", "service", "--tlscacert", "/kiln/test/client/ca.pem", "debug", "workers"],
                 exitCode: 1,
-                outputContains: ["certificate"],
+                outputContains: ["failed to list workers"],
               },
             ],
           },

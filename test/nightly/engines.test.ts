@@ -102,8 +102,9 @@ describe("the same digests on every engine", () => {
     const b = await startNode("b", 12342);
     const mixed = { ...a!.settings, KILN_TLS_CERT: b.settings.KILN_TLS_CERT!, KILN_TLS_KEY: b.settings.KILN_TLS_KEY! };
     const r = await kiln(["engine", "status"], { ...env, ...mixed });
+    // Under TLS 1.3 the client sees a closed connection, not the server's certificate complaint.
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/certificate/i);
+    expect(r.stderr).toContain(a!.settings.BUILDKIT_HOST!);
     expect(r.stderr.split("\n").filter(Boolean).length).toBeLessThanOrEqual(2);
   });
 
