@@ -18,6 +18,9 @@ listen="${BUILDKIT_LISTEN:-0.0.0.0}"
 # emulates (on /tmp they cannot run, and the worker would offer the native platform only).
 # (The runtime has no mkdir: the volume's root it is; buildkitd's own state sits in folders beside.)
 export TMPDIR=/data
+# base:runtime's XDG_RUNTIME_DIR (/tmp/runtime) does not exist here; buildkitd's file copies
+# between stages make their temporary mounts there.
+export XDG_RUNTIME_DIR=/tmp
 args=(
   --root /data
   --addr unix:///tmp/buildkitd.sock
