@@ -28,6 +28,7 @@ import { EXPORT_DIR, SECRETS_DIR, WORK_DIR, type BuildPlan, type EngineTarget } 
 import { withSecretsDir } from "../settings/secrets.ts";
 import type { Settings } from "../settings/schema.ts";
 import { withTempDir } from "../util/temp.ts";
+import { mergeLayouts, planPerPlatform } from "./per-node.ts";
 import { attachBuildLock, attachBuildSboms, PLATFORM_ANNOTATION, type BuildRecord } from "./attachments.ts";
 import { withOutput, writeStoreOutputs } from "./outputs.ts";
 
@@ -138,6 +139,7 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
     const progress = createProgress(req.progress ?? "auto", ctx.out ?? process.stderr);
     const outcome = await withSecretsDir(ctx.settings, finalPlan.secrets.filter((s) => s.src.startsWith(SECRETS_DIR)).map((s) => s.id), async (secretsDir) => {
       const values = { [SECRETS_DIR]: secretsDir, [EXPORT_DIR]: exportDir, [WORK_DIR]: workDir };
+      if (acrossNodes(finalPlan, engine, ctx.settings)) return buildAcrossNodes(finalPlan, engine, values, exportDir, progress, ctx.out ?? process.stderr);
       const main = await runEngineCommand(substitute(renderEngineArgv(finalPlan, engine), values), { progress });
       if (main.code !== 0) return main;
       // Filesystem outputs come from a second, fully cached run of the same build.
@@ -170,6 +172,27 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
     const stats = progress.stats();
     return { ...base, digest: stored.digest, manifests, durationMs: Math.round(performance.now() - started), loaded, pushed, steps: { total: stats.steps, cached: stats.cached }, attached };
   }, { parent: path.join(cacheDir(ctx.settings), "work") });
+}
+
+/** A multi-platform buildx build on a builder of several nodes (engine.nodes): one build per platform. */
+function acrossNodes(plan: BuildPlan, engine: EngineTarget, settings: BuildContext["settings"]): boolean {
+  return engine.driver === "buildx" && settings.engine.nodes.length > 1 && plan.platforms.length > 1;
+}
+
+/**
+ * Each platform built alone and at once (buildx sends it to its node), into a
+ * layout of its own; then one layout holding their index (src/build/per-node.ts).
+ * The first platform's build shows the progress, the others run quiet.
+ */
+async function buildAcrossNodes(plan: BuildPlan, engine: EngineTarget, values: Record<string, string>, exportDir: string, progress: ReturnType<typeof createProgress>, out: NodeJS.WritableStream) {
+  const parts = planPerPlatform(plan).map((p, i) => ({ platform: p.platforms[0]!, plan: p, dir: `${exportDir}-${i}` }));
+  const runs = await Promise.all(
+    parts.map((part, i) => runEngineCommand(substitute(renderEngineArgv(part.plan, engine), { ...values, [EXPORT_DIR]: part.dir }), { progress: i === 0 ? progress : createProgress("quiet", out) })),
+  );
+  const failed = runs.findIndex((r) => r.code !== 0);
+  if (failed >= 0) return { ...runs[failed]!, failure: `[${parts[failed]!.platform}] ${runs[failed]!.failure ?? `the engine exited with code ${runs[failed]!.code}`}` };
+  await mergeLayouts(parts, exportDir);
+  return runs[0]!;
 }
 
 /**
