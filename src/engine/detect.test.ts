@@ -267,6 +267,9 @@ Platforms:        linux/amd64, linux/amd64/v2, linux/arm64
     const out = JSON.stringify([{ ID: "w1", Platforms: [{ os: "linux", architecture: "amd64" }, { os: "linux", architecture: "arm", variant: "v7" }] }]);
     expect(parseWorkerPlatforms(out)).toEqual(["linux/amd64", "linux/arm/v7"]);
     expect(parseWorkerPlatforms("not json")).toEqual([]);
+    // buildctl 0.26 (the catalog's buildkit image) prints the JSON field names.
+    const recent = '[{"id":"vjsg","platforms":[{"architecture":"amd64","os":"linux"},{"architecture":"amd64","os":"linux","variant":"v2"},{"architecture":"arm64","os":"linux"}]}]';
+    expect(parseWorkerPlatforms(recent)).toEqual(["linux/amd64", "linux/amd64/v2", "linux/arm64"]);
   });
 
   it("reads binfmt entries and the F flag", () => {

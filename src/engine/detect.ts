@@ -425,8 +425,10 @@ export function parseBuilderInspect(out: string, failure?: string): EngineProbes
 /** `buildctl debug workers --format '{{json .}}'`: platforms of all workers, e.g. linux/amd64. */
 export function parseWorkerPlatforms(out: string): string[] {
   try {
-    const workers = JSON.parse(out) as { Platforms?: { os?: string; architecture?: string; variant?: string }[] }[];
-    const all = workers.flatMap((w) => (w.Platforms ?? []).map((pl) => [pl.os, pl.architecture, pl.variant].filter(Boolean).join("/")));
+    // buildctl up to 0.12 prints Go field names (`Platforms`); later ones their JSON tags (`platforms`).
+    type Worker = { Platforms?: { os?: string; architecture?: string; variant?: string }[]; platforms?: Worker["Platforms"] };
+    const workers = JSON.parse(out) as Worker[];
+    const all = workers.flatMap((w) => (w.platforms ?? w.Platforms ?? []).map((pl) => [pl.os, pl.architecture, pl.variant].filter(Boolean).join("/")));
     return [...new Set(all)];
   } catch {
     return [];
@@ -435,7 +437,8 @@ export function parseWorkerPlatforms(out: string): string[] {
 
 function parseBuildkitdInfo(out: string): string | undefined {
   try {
-    return (JSON.parse(out) as { BuildkitVersion?: { Version?: string } }).BuildkitVersion?.Version;
+    const info = JSON.parse(out) as { BuildkitVersion?: { Version?: string }; buildkitVersion?: { version?: string } };
+    return info.buildkitVersion?.version ?? info.BuildkitVersion?.Version;
   } catch {
     return undefined;
   }
