@@ -128,14 +128,15 @@ async function waitAnswering(c: BuildkitdConnection, timeoutMs: number): Promise
  * manifest for this host's platform (the container and its buildctl run here).
  */
 export async function setupBuildkitd(store: OciStore, image: StoredImage, hostManifest: string, spec: BuildkitdSpec, say: (line: string) => void): Promise<BuildkitdConnection & { started: boolean }> {
+  // A container of that name that is not kiln's is refused before anything is made for it.
+  const existing = await inspectContainer(spec.name);
+  if (existing && !existing.label) throw new KilnError(`a container named ${spec.name} exists and was not started by kiln`, "pick another name (--name) or remove that container yourself");
   const dir = path.join(spec.stateDir ?? BUILDKITD_STATE, spec.name);
   const tls = await ensureTlsMaterial(path.join(dir, "certs"), ["127.0.0.1", "localhost", spec.name, ...(spec.listen === "0.0.0.0" ? [] : [spec.listen]), ...spec.hosts]);
   if (tls.made) say(`made a CA, a server and a client certificate in ${tls.dir}`);
   const buildctl = await extractBuildctl(store, hostManifest, dir);
   const connection: BuildkitdConnection = { name: spec.name, address: clientAddress(spec), tls: { ca: tls.ca, ...tls.client }, buildctl, image: image.digest };
 
-  const existing = await inspectContainer(spec.name);
-  if (existing && !existing.label) throw new KilnError(`a container named ${spec.name} exists and was not started by kiln`, "pick another name (--name) or remove that container yourself");
   if (existing?.running && existing.label === image.digest) {
     say(`buildkitd ${spec.name} is already running this image`);
     await waitAnswering(connection, 60_000);
