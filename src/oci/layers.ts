@@ -34,6 +34,8 @@ export interface LayerEntry {
 export interface ReadLayerOptions {
   /** Keep the bytes of regular files up to this size (default 64 KiB; 0 keeps none). */
   keepContentBytes?: number;
+  /** Keep the bytes only of the paths this accepts (all by default). */
+  keepContentOf?: (path: string) => boolean;
 }
 
 const TAR_TYPES: Record<string, EntryType> = {
@@ -94,13 +96,14 @@ export async function readLayer(blobPath: string, mediaType: string, opts: ReadL
       if (h.linkname) out.linkname = type === "hardlink" ? normalizeEntryPath(h.linkname) : h.linkname;
       const hash = createHash("sha256");
       const kept: Buffer[] = [];
+      const keepThis = !opts.keepContentOf || opts.keepContentOf(out.path);
       for await (const chunk of entry as AsyncIterable<Buffer>) {
         hash.update(chunk);
-        if (out.size <= keep) kept.push(chunk);
+        if (out.size <= keep && keepThis) kept.push(chunk);
       }
       if (type === "file") {
         out.sha256 = hash.digest("hex");
-        if (out.size <= keep) out.content = Buffer.concat(kept);
+        if (out.size <= keep && keepThis) out.content = Buffer.concat(kept);
       }
       entries.push(out);
     }
