@@ -48,12 +48,22 @@ export function packagesOfLockfile(text: string, where: string): NpmLock["packag
     if (key === "" || entry.inBundle) continue; // the program itself; bundled packages come inside their parent's tarball
     if (entry.link) throw new KilnError(`${where}: ${key} is a link to a local folder`, "vendor it into the program or publish it; kiln pins registry tarballs only");
     const sha512 = sha512OfIntegrity(entry.integrity);
-    if (!entry.resolved || !/^https:\/\//.test(entry.resolved) || !sha512 || !entry.version) {
-      throw new KilnError(`${where}: ${key} has no https \`resolved\` URL and sha512 \`integrity\``, "every package must come from a registry tarball pinned by sha512; regenerate the package-lock with `npm install --package-lock-only`");
+    const url = entry.resolved ?? (entry.version ? registryUrl(key, entry.version) : undefined);
+    if (!url || !/^https:\/\//.test(url) || !sha512 || !entry.version) {
+      throw new KilnError(`${where}: ${key} has no https \`resolved\` URL (or registry version) and sha512 \`integrity\``, "every package must come from a registry tarball pinned by sha512; regenerate the package-lock with `npm install --package-lock-only`");
     }
-    out.push({ path: key, version: entry.version, url: entry.resolved, sha512 });
+    out.push({ path: key, version: entry.version, url, sha512 });
   }
   return out;
+}
+
+/**
+ * The npm registry's tarball URL of `node_modules/[@scope/]name` at `version`: npm leaves
+ * `resolved` out of a package-lock for the default registry (omit-lockfile-registry-resolved).
+ */
+export function registryUrl(key: string, version: string): string {
+  const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+  return `https://registry.npmjs.org/${name}/-/${name.split("/").pop()}-${version}.tgz`;
 }
 
 async function readLockfile(image: LoadedImage, name: string): Promise<{ file: string; text: string }> {
