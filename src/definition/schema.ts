@@ -239,6 +239,35 @@ const inputs = z.strictObject({
       }),
     )
     .default({}),
+  /**
+   * Debian source packages, per name: the .dsc and every file it lists are pinned,
+   * and the build-dependencies as locked .debs (host tools for the build platform,
+   * libraries for the target through multiarch), so the compile runs cross with no network.
+   */
+  debianSource: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "a lower-case name (letters, digits, dashes)"),
+      z.strictObject({
+        /** The source package's name, e.g. `hello`. */
+        package: z.string(),
+        /** An exact Debian version; default: the newest the suite publishes. */
+        version: z.string().optional(),
+        suite: z.string().default("bookworm"),
+        /** Build profiles the build-dependencies are resolved with (as `dpkg-buildpackage -P` gets them), e.g. `nocheck`. */
+        profiles: z.array(z.string()).default([]),
+        /**
+         * A parent (a key of `parents`, usually "base-builder") whose installed packages (its dpkg
+         * status) the build starts from: the lock pins only what the build adds. The platforms
+         * it is locked for are the build platforms.
+         */
+        onTopOf: z.string().optional(),
+      }),
+    )
+    .default({}),
+  /** Node programs, per name: a committed package-lock.json (relative to the definition's folder), every package with an sha512 integrity. */
+  npm: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "a lower-case name (letters, digits, dashes)"), z.strictObject({ lockfile: z.string() }))
+    .default({}),
 });
 
 export const definitionSchema = z.strictObject({
