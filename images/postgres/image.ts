@@ -86,7 +86,7 @@ export default defineImage({
               { name: "after a restart on the same /data the rows are there", restart: true, env: PASSWORD, command: psql(SELECT), outputContains: [ROWS] },
               {
                 // docker stop sent SIGTERM: the new server's log (the entrypoint's pg_controldata line, then PostgreSQL's own) shows a clean start.
-                name: "SIGTERM stopped it cleanly: no recovery on the next start",
+                name: "SIGTERM stopped it cleanly, no recovery on the next start",
                 serviceLog: true,
                 outputContains: ["was shut down cleanly (pg_controldata: shut down): no recovery needed", "database system was shut down at", "database system is ready to accept connections"],
                 outputExcludes: ["not shut down cleanly", "automatic recovery in progress", "was interrupted"],
