@@ -106,7 +106,9 @@ export const CLIENT_MOUNTS = { store: "/kiln/store", test: "/kiln/test" } as con
 const clientStep = z.strictObject({
   name: z.string().min(1),
   /** The whole command line (the client image's entrypoint is not used). */
-  command: z.array(z.string()).min(1),
+  command: z.array(z.string()).min(1).optional(),
+  /** Judge the service container's log so far (`docker logs`: what it wrote since it last started) instead of a command. */
+  serviceLog: z.boolean().default(false),
   /** Run inside a fixture (by alias) or the service (`docker exec`) instead of a new client container. */
   in: z.string().optional(),
   /** This step's client image; default: the scenario's. */
@@ -124,7 +126,7 @@ const clientStep = z.strictObject({
   /** No string may appear in stdout+stderr. */
   outputExcludes: z.array(z.string()).default([]),
   timeoutSeconds: z.number().positive().default(120),
-});
+}).refine((st) => (st.command !== undefined) !== st.serviceLog, { path: ["command"], message: "give either command or serviceLog: true" });
 
 const alias = z
   .string()

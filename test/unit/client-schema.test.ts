@@ -31,7 +31,7 @@ describe("runtime.clients", () => {
         files: {},
         egress: false,
         fixtures: { auth: { env: {}, files: {}, start: "before-service", ready: { port: 53, timeoutSeconds: 60 } } },
-        steps: [{ name: "get", command: ["true"], env: {}, restart: false, mount: [], volumes: [], exitCode: 0, outputContains: [], outputExcludes: [], timeoutSeconds: 120 }],
+        steps: [{ name: "get", command: ["true"], serviceLog: false, env: {}, restart: false, mount: [], volumes: [], exitCode: 0, outputContains: [], outputExcludes: [], timeoutSeconds: 120 }],
       },
     ]);
     expect(parse({}).clients).toEqual([]);
@@ -40,7 +40,7 @@ describe("runtime.clients", () => {
   it.each([
     [{ clients: [{ name: "s", steps: [] }] }, /^runtime\.clients\[0\]\.steps: Too small: expected array to have >=1 items$/],
     [{ clients: [{ name: "s", stepz: [step] }] }, /runtime\.clients\[0\]: unknown key "stepz"; allowed: name, client, env, files, fixtures, egress, steps/],
-    [{ clients: [{ name: "s", steps: [{ name: "x" }] }] }, /^runtime\.clients\[0\]\.steps\[0\]\.command: expected array \(missing\)$/],
+    [{ clients: [{ name: "s", steps: [{ name: "x" }] }] }, /^runtime\.clients\[0\]\.steps\[0\]\.command: give either command or serviceLog: true$/],
     [{ clients: [{ name: "s", steps: [{ ...step, in: "auht" }], fixtures: { auth: {} } }] }, /^runtime\.clients\[0\]\.steps\[0\]\.in: unknown fixture "auht"; known: service, auth$/],
     [{ clients: [{ name: "s", steps: [{ ...step, in: "service", mount: ["store"] }] }] }, /steps\[0\]\.in: a step run inside a container takes no client, mount or volumes/],
     [{ clients: [{ name: "s", steps: [step, step] }] }, /^runtime\.clients\[0\]\.steps\[1\]\.name: another step is already named "get"$/],
