@@ -53,10 +53,8 @@ export const DPKG_STATUS = "var/lib/dpkg/status";
 
 /** The dpkg status file of one platform's image (a build stage image that installs with dpkg: the builder). */
 export async function dpkgStatusInImage(store: OciStore, manifestDigest: string, what: string): Promise<string> {
-  const manifest = await store.readJson<OciManifest>(manifestDigest);
-  const layers = [];
-  for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType, { keepContentBytes: 32 * 1024 * 1024, keepContentOf: (p) => p === DPKG_STATUS }));
-  const entry = squash(layers).get(DPKG_STATUS);
+  const files = await readImageFiles(store, manifestDigest, { keepContentBytes: 32 * 1024 * 1024, keepContentOf: (p) => p === DPKG_STATUS, hashFiles: false });
+  const entry = files.get(DPKG_STATUS);
   if (entry?.type !== "file" || !entry.content) throw new KilnError(`${what} has no dpkg status (${DPKG_STATUS})`, "name a parent that installs packages with dpkg (base-builder) in onTopOf");
   return entry.content.toString("utf8");
 }
