@@ -2,8 +2,8 @@
  * images/postgres on the real engine, built once (`kiln verify postgres` checks it
  * bit for bit): Debian's PostgreSQL 15 server and client programs with the
  * libraries they link (no perl, no cluster manager, no LLVM JIT), run as uid 2000
- * with no capabilities on port 5432. `kiln test` proves it on amd64 (both platforms with KILN_E2E_ALL_PLATFORMS=1)
- * (qemu) with psql from the tools image: initdb on the first start with the
+ * with no capabilities on port 5432. `kiln test` proves it on amd64 (arm64 too, under
+ * qemu, with KILN_E2E_ALL_PLATFORMS=1) with psql from the tools image: initdb on the first start with the
  * password from a secret file, a table created, rows inserted and selected, a
  * wrong password and an unknown role refused, the cluster on /data owned by uid
  * 2000, the rows still there after a restart on the same /data, and the new
