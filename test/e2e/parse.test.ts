@@ -93,5 +93,7 @@ describe("parse", () => {
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const platform of proofPlatforms()) expect(clientProofs(r.stdout, `parse:image ${platform}`), platform).toEqual(REST.map((p) => `✓ ${p}`));
+    // runtime.standalone: false: health and the port probe are judged on the scenario's service, once per platform.
+    for (const rule of ["hardened-run", "healthy", "probe-tcp"]) expect(r.stdout.match(new RegExp(`✓ ${rule}\\b`, "g")) ?? [], rule).toHaveLength(proofPlatforms().length);
   });
 });
