@@ -89,7 +89,8 @@ describe("parse", () => {
   });
 
   it(`passes kiln test on ${proofPlatforms().join(" and ")}, the REST proofs beside postgres included`, async () => {
-    const r = await kiln(["test", "parse", ...proofPlatforms().flatMap((p) => ["--platform", p])], env);
+    // Under qemu (arm64) parse-server takes minutes to load its 636 packages; natively about 10 s.
+    const r = await kiln(["test", "parse", "--health-timeout", "600", ...proofPlatforms().flatMap((p) => ["--platform", p])], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const platform of proofPlatforms()) expect(clientProofs(r.stdout, `parse:image ${platform}`), platform).toEqual(REST.map((p) => `✓ ${p}`));
