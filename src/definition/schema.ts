@@ -184,7 +184,14 @@ const runtime = z.strictObject({
   tooling: z.boolean().default(false),
   /** Proofs from a real client (docs/checks.md, `client-test`). */
   clients: z.array(clientScenario).default([]),
+  /**
+   * false: the service cannot start without what its client scenarios provide (a database
+   * fixture), so `hardened-run`, `healthy` and the probes are judged on the first scenario's
+   * service, once set up, instead of on a container of its own.
+   */
+  standalone: z.boolean().default(true),
 }).superRefine((r, ctx) => {
+  if (!r.standalone && r.clients.length === 0) ctx.addIssue({ code: "custom", path: ["standalone"], message: "false needs a client scenario (runtime.clients) that gives the service what it needs" });
   r.clients.forEach((s, i) => {
     if (r.clients.findIndex((o) => o.name === s.name) !== i) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: `another scenario is already named "${s.name}"` });
     s.steps.forEach((step, j) => {

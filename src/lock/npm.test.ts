@@ -6,7 +6,7 @@ import type { LoadedImage } from "../definition/catalog.ts";
 import { definitionSchema } from "../definition/schema.ts";
 import { settingsSchema } from "../settings/schema.ts";
 import { hashBytes, hashFile } from "../util/cas.ts";
-import { npmProblem, packagesOfLockfile, prepareNpm, registryUrl, sha512OfIntegrity } from "./npm.ts";
+import { npmProblem, packagesOfLockfile, prepareNpm, sha512OfIntegrity } from "./npm.ts";
 import type { NpmLock } from "./schema.ts";
 
 const TARBALL = "a tarball's bytes\n";
@@ -15,15 +15,14 @@ const INTEGRITY = `sha512-${Buffer.from(SHA512, "hex").toString("base64")}`;
 const lockfile = (packages: Record<string, unknown>, lockfileVersion = 3) => JSON.stringify({ name: "app", lockfileVersion, packages: { "": { name: "app" }, ...packages } });
 
 describe("npm package-locks", () => {
-  it("reads sha512 integrity as hex, and the registry URL npm leaves out", () => {
+  it("reads sha512 integrity as hex", () => {
     expect(sha512OfIntegrity(`sha1-abc ${INTEGRITY}`)).toBe(SHA512);
     expect(sha512OfIntegrity("sha1-abc")).toBeUndefined();
-    expect(registryUrl("node_modules/a/node_modules/@scope/b", "1.2.3")).toBe("https://registry.npmjs.org/@scope/b/-/b-1.2.3.tgz");
   });
 
   it("pins every registry package; bundled ones come inside their parent", () => {
     const text = lockfile({
-      "node_modules/ms": { version: "2.1.3", integrity: INTEGRITY },
+      "node_modules/ms": { version: "2.1.3", resolved: "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz", integrity: INTEGRITY },
       "node_modules/x": { version: "1.0.0", resolved: "https://example.org/x-1.0.0.tgz", integrity: INTEGRITY },
       "node_modules/x/node_modules/y": { version: "1.0.0", inBundle: true },
     });
@@ -34,7 +33,11 @@ describe("npm package-locks", () => {
   });
 
   it("refuses what is not pinned by sha512 from a registry, and old lockfiles", () => {
-    expect(() => packagesOfLockfile(lockfile({ "node_modules/a": { version: "1", integrity: "sha1-abc" } }), "app")).toThrow("app: node_modules/a has no https `resolved` URL (or registry version) and sha512 `integrity`");
+    expect(() => packagesOfLockfile(lockfile({ "node_modules/a": { version: "1", resolved: "https://example.org/a-1.tgz", integrity: "sha1-abc" } }), "app")).toThrow("app: node_modules/a has no https `resolved` URL and sha512 `integrity`");
+    // npm's omit-lockfile-registry-resolved: `npm ci --offline` would then need the registry's metadata.
+    expect(() => packagesOfLockfile(lockfile({ "node_modules/ms": { version: "2.1.3", integrity: INTEGRITY } }), "app")).toThrow(
+      "app: node_modules/ms has no `resolved` URL (the package-lock was written with omit-lockfile-registry-resolved); `npm ci --offline` cannot install it from the tarball cache",
+    );
     expect(() => packagesOfLockfile(lockfile({ "node_modules/a": { version: "1", resolved: "git+ssh://x", integrity: INTEGRITY } }), "app")).toThrow("node_modules/a has no https");
     expect(() => packagesOfLockfile(lockfile({ "node_modules/a": { link: true } }), "app")).toThrow("app: node_modules/a is a link to a local folder");
     expect(() => packagesOfLockfile(JSON.stringify({ lockfileVersion: 1, dependencies: {} }), "app")).toThrow("app is lockfileVersion 1; kiln reads version 2 or 3");
@@ -45,7 +48,7 @@ describe("npm package-locks", () => {
 describe("npm build contexts", () => {
   const setup = async (served: string) => {
     const dir = await tempDir("kiln-npm-");
-    const text = lockfile({ "node_modules/t": { version: "1.0.0", integrity: INTEGRITY } });
+    const text = lockfile({ "node_modules/t": { version: "1.0.0", resolved: "https://registry.npmjs.org/t/-/t-1.0.0.tgz", integrity: INTEGRITY } });
     await fs.mkdir(path.join(dir, "app"), { recursive: true });
     await fs.writeFile(path.join(dir, "app/package-lock.json"), text);
     await fs.writeFile(path.join(dir, "app/package.json"), '{ "name": "app" }\n');

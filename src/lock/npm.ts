@@ -1,6 +1,7 @@
 /**
  * Node programs pinned by a committed package-lock.json (`inputs.npm`): every
- * package must carry an `integrity` sha512 and a `resolved` URL. The kiln lock
+ * package must carry an `integrity` sha512 and a `resolved` URL (without it
+ * `npm ci --offline` would ask the registry for the package's metadata). The kiln lock
  * records the package-lock's sha256 and each tarball (URL, sha512); the
  * tarballs enter the content cache only when they hash to that sha512.
  * The build context `npm-<name>`:
@@ -48,22 +49,20 @@ export function packagesOfLockfile(text: string, where: string): NpmLock["packag
     if (key === "" || entry.inBundle) continue; // the program itself; bundled packages come inside their parent's tarball
     if (entry.link) throw new KilnError(`${where}: ${key} is a link to a local folder`, "vendor it into the program or publish it; kiln pins registry tarballs only");
     const sha512 = sha512OfIntegrity(entry.integrity);
-    const url = entry.resolved ?? (entry.version ? registryUrl(key, entry.version) : undefined);
+    const url = entry.resolved;
+    if (url === undefined && sha512 && entry.version) {
+      // Without it `npm ci --offline` asks the registry for the package's metadata (ENOTCACHED) instead of taking the tarball by its integrity.
+      throw new KilnError(
+        `${where}: ${key} has no \`resolved\` URL (the package-lock was written with omit-lockfile-registry-resolved); \`npm ci --offline\` cannot install it from the tarball cache`,
+        "regenerate the package-lock with `npm install --package-lock-only --omit-lockfile-registry-resolved=false`",
+      );
+    }
     if (!url || !/^https:\/\//.test(url) || !sha512 || !entry.version) {
-      throw new KilnError(`${where}: ${key} has no https \`resolved\` URL (or registry version) and sha512 \`integrity\``, "every package must come from a registry tarball pinned by sha512; regenerate the package-lock with `npm install --package-lock-only`");
+      throw new KilnError(`${where}: ${key} has no https \`resolved\` URL and sha512 \`integrity\``, "every package must come from a registry tarball pinned by sha512; regenerate the package-lock with `npm install --package-lock-only --omit-lockfile-registry-resolved=false`");
     }
     out.push({ path: key, version: entry.version, url, sha512 });
   }
   return out;
-}
-
-/**
- * The npm registry's tarball URL of `node_modules/[@scope/]name` at `version`: npm leaves
- * `resolved` out of a package-lock for the default registry (omit-lockfile-registry-resolved).
- */
-export function registryUrl(key: string, version: string): string {
-  const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
-  return `https://registry.npmjs.org/${name}/-/${name.split("/").pop()}-${version}.tgz`;
 }
 
 async function readLockfile(image: LoadedImage, name: string): Promise<{ file: string; text: string }> {

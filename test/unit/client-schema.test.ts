@@ -37,6 +37,11 @@ describe("runtime.clients", () => {
     expect(parse({}).clients).toEqual([]);
   });
 
+  it("an image that needs its scenarios' fixtures to serve is not standalone", () => {
+    expect(definitionSchema.parse({ ...base }).runtime.standalone).toBe(true);
+    expect(definitionSchema.parse({ ...base, runtime: { standalone: false, clients: [{ name: "s", steps: [step] }] } }).runtime.standalone).toBe(false);
+  });
+
   it.each([
     [{ clients: [{ name: "s", steps: [] }] }, /^runtime\.clients\[0\]\.steps: Too small: expected array to have >=1 items$/],
     [{ clients: [{ name: "s", stepz: [step] }] }, /runtime\.clients\[0\]: unknown key "stepz"; allowed: name, client, env, files, fixtures, egress, steps/],
@@ -56,6 +61,7 @@ describe("runtime.clients", () => {
     [{ clients: [{ name: "s", steps: [step], files: { "/certs": "/etc/ssl" } }] }, /files\["\/certs"\]: a path relative to the definition's folder/],
     [{ clients: [{ name: "s", steps: [step], files: { "certs": "test/certs" } }] }, /files\.certs: invalid key: an absolute path inside the container/],
     [{ clients: [{ name: "s", steps: [step], env: { "BAD-NAME": "1" } }] }, /env\.BAD-NAME: invalid key: an environment variable name/],
+    [{ standalone: false }, /^runtime\.standalone: false needs a client scenario \(runtime\.clients\) that gives the service what it needs$/],
   ])("refuses %j naming the field", (runtime, message) => {
     expect(parse(runtime).error).toMatch(message);
   });
