@@ -5,6 +5,13 @@ const SPEAKER = "kiln-proof-speaker";
 /** A JSON-RPC request over HTTP (port 1780), the result filtered with jq. */
 const rpcHttp = (body: string, filter: string) => ["bash", "/kiln/test/rpc.sh", "http", body, filter];
 const CLIENTS = '.result.server.groups[].clients[] | "client \\(.id) connected=\\(.connected) name=\\(.config.name)"';
+/** The streams that are playing (a source that sends nothing is idle). */
+const PLAYING = '.result.server.streams[] | select(.status == "playing") | "stream \\(.id) \\(.uri.scheme) \\(.status)"';
+const SPEAKER_FIXTURE = {
+  entrypoint: ["snapclient"],
+  command: ["--host", "service", "--port", "1704", "--hostID", SPEAKER, "--player", "file", "--logsink", "stderr"],
+  start: "after-service" as const,
+};
 const GET_STATUS = '{"id":1,"jsonrpc":"2.0","method":"Server.GetStatus"}';
 
 export default defineImage({
@@ -49,13 +56,7 @@ export default defineImage({
         clients: [
           {
             name: "a speaker joins",
-            fixtures: {
-              speaker: {
-                entrypoint: ["snapclient"],
-                command: ["--host", "service", "--port", "1704", "--hostID", SPEAKER, "--player", "file", "--logsink", "stderr"],
-                start: "after-service",
-              },
-            },
+            fixtures: { speaker: SPEAKER_FIXTURE },
             steps: [
               {
                 name: "Server.GetStatus over HTTP lists the connected snapclient",
@@ -88,6 +89,21 @@ export default defineImage({
                 command: rpcHttp(GET_STATUS, CLIENTS),
                 outputContains: [`client ${SPEAKER} connected=`, "name=kitchen"],
               },
+            ],
+          },
+          {
+            name: "a player sends to the tcp source",
+            env: { SNAPCAST_SOURCE: "tcp" },
+            fixtures: { speaker: SPEAKER_FIXTURE },
+            steps: [
+              {
+                // The player keeps sending while the status is asked for: a source that stops turns idle.
+                name: "while PCM arrives over TCP, Server.GetStatus shows the stream playing",
+                mount: ["test"],
+                command: ["bash", "-c", 'bash /kiln/test/play.sh 30 & exec bash /kiln/test/rpc.sh http "$0" "$1"', GET_STATUS, PLAYING],
+                outputContains: ["stream default tcp playing"],
+              },
+              { name: "the speaker is listed on it", mount: ["test"], command: rpcHttp(GET_STATUS, CLIENTS), outputContains: [`client ${SPEAKER} connected=true`] },
             ],
           },
         ],
