@@ -46,6 +46,13 @@ export default defineImage({
             outputContains: ["mariadb: MARIADB_PORT must be above 1023 (the server runs without privileges), not '330'"],
           },
           {
+            name: "a buffer pool size without a unit is refused",
+            command: [],
+            entrypoint: ["bash", "-c", "MARIADB_BUFFER_POOL_SIZE=134217728 exec /boot/entrypoint.sh"],
+            exitCode: 64,
+            outputContains: ["mariadb: MARIADB_BUFFER_POOL_SIZE must be a size in M or G (e.g. 128M, 1G), not '134217728'"],
+          },
+          {
             name: "TLS without a certificate is refused",
             command: [],
             entrypoint: ["bash", "-c", "MARIADB_TLS=required exec /boot/entrypoint.sh"],

@@ -1,6 +1,6 @@
 import { defineImage } from "../../src/index.ts";
 
-/** The proof's speaker: snapclient (tools image) with this host ID, playing into a file player (no sound card). */
+/** The proof's speaker: snapclient (tools image) with this host ID, playing into the file player, to nothing (no sound card). */
 const SPEAKER = "kiln-proof-speaker";
 /** A JSON-RPC request over HTTP (port 1780), the result filtered with jq. */
 const rpcHttp = (body: string, filter: string) => ["bash", "/kiln/test/rpc.sh", "http", body, filter];
@@ -9,7 +9,7 @@ const CLIENTS = '.result.server.groups[].clients[] | "client \\(.id) connected=\
 const PLAYING = '.result.server.streams[] | select(.status == "playing") | "stream \\(.id) \\(.uri.scheme) \\(.status)"';
 const SPEAKER_FIXTURE = {
   entrypoint: ["snapclient"],
-  command: ["--host", "service", "--port", "1704", "--hostID", SPEAKER, "--player", "file", "--logsink", "stderr"],
+  command: ["--host", "service", "--port", "1704", "--hostID", SPEAKER, "--player", "file:filename=null", "--logsink", "stderr"],
   start: "after-service" as const,
 };
 const GET_STATUS = '{"id":1,"jsonrpc":"2.0","method":"Server.GetStatus"}';

@@ -38,6 +38,9 @@ describe("snapcast", () => {
     for (const need of ["usr/bin/snapserver", "usr/share/snapserver/index.html", "usr/lib/bash/mkdir", "boot/entrypoint.sh", "boot/healthcheck", "usr/share/doc/snapserver/copyright"]) {
       expect(img.files.has(need), need).toBe(true);
     }
+    // /bin/sh for snapserver's popen() (bash), the pipe's volume owned by the app user.
+    expect(img.files.get("usr/bin/sh")?.linkname).toBe("bash");
+    expect(img.files.get("audio")).toMatchObject({ type: "directory", uid: 2000, gid: 2000, mode: 0o700 });
     for (const never of ["usr/share/snapserver/plug-ins/meta_mpd.py", "etc/snapserver.conf", "usr/sbin/adduser", "usr/lib/bash/rm"]) expect(img.files.has(never), never).toBe(false);
     const manifest = (await img.read("usr/share/kiln/packages/snapcast.tsv"))!.toString("utf8");
     const packages = manifest.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t")[0]);

@@ -16,6 +16,8 @@
 #   MARIADB_TLS                   off             off | on (TLS offered) | required (require_secure_transport)
 #   MARIADB_TLS_CERT              /certs/tls.crt  the certificate (chain)
 #   MARIADB_TLS_KEY               /certs/tls.key  its private key
+#   MARIADB_BUFFER_POOL_SIZE      128M            InnoDB's buffer pool (innodb_buffer_pool_size and its
+#                                                 _max): the most memory InnoDB caches data in
 #   MARIADB_CONFIG                                a my.cnf fragment (e.g. /config/my.cnf) included last
 #
 # State: the databases in /data/mariadb. Configuration and socket in /tmp/mariadb.
@@ -39,6 +41,7 @@ tls="${MARIADB_TLS:-off}"
 cert="${MARIADB_TLS_CERT:-/certs/tls.crt}"
 key="${MARIADB_TLS_KEY:-/certs/tls.key}"
 config="${MARIADB_CONFIG:-}"
+buffer_pool="${MARIADB_BUFFER_POOL_SIZE:-128M}"
 
 DATADIR=/data/mariadb
 RUN_DIR=/tmp/mariadb
@@ -50,6 +53,7 @@ fi
 [ "$port" -gt 1023 ] || die "MARIADB_PORT must be above 1023 (the server runs without privileges), not '$port': map 3306 to it on the host"
 [ -z "$db" ] || [[ "$db" =~ ^[A-Za-z0-9_]{1,64}$ ]] || die "MARIADB_DATABASE must be 1-64 letters, digits or _, not '$db'"
 case "$db" in mysql | sys | information_schema | performance_schema) die "MARIADB_DATABASE: '$db' is a system database" ;; esac
+[[ "$buffer_pool" =~ ^[1-9][0-9]{0,5}[MG]$ ]] || die "MARIADB_BUFFER_POOL_SIZE must be a size in M or G (e.g. 128M, 1G), not '$buffer_pool'"
 case "$tls" in off | on | required) ;; *) die "MARIADB_TLS must be off, on or required, not '$tls'" ;; esac
 if [ "$tls" != off ]; then
   for f in "$cert" "$key"; do
@@ -76,6 +80,11 @@ conf="$RUN_DIR/my.cnf"
   printf 'lc-messages-dir = %s\ncharacter-sets-dir = %s/charsets\n' "$SHARE" "$SHARE"
   printf 'character-set-server = utf8mb4\ncollation-server = utf8mb4_unicode_ci\n'
   printf 'skip-symbolic-links\nlocal-infile = 0\n'
+  # The buffer pool's address space is reserved up to innodb_buffer_pool_size_max,
+  # 8 TiB by default. qemu's user-mode emulation (arm64 on an amd64 host) records
+  # every page of a mapping: reserving 8 TiB never finishes there. Reserving what
+  # is used (growing it online is then bounded by it) costs nothing natively.
+  printf 'innodb-buffer-pool-size = %s\ninnodb-buffer-pool-size-max = %s\n' "$buffer_pool" "$buffer_pool"
   if [ "$tls" != off ]; then
     printf 'ssl-cert = %s\nssl-key = %s\ntls-version = TLSv1.2,TLSv1.3\n' "$cert" "$key"
     [ "$tls" = on ] || printf 'require-secure-transport = ON\n'
