@@ -5,7 +5,8 @@
  * on amd64 (arm64 too, under qemu, with KILN_E2E_ALL_PLATFORMS=1) with snapclient from the tools image as a fixture: the
  * client connects and Server.GetStatus lists it, over HTTP and over the TCP control
  * port; the stream is the pipe; Client.SetName names it, and the name outlives a
- * restart on the same /data.
+ * restart on the same /data; then with the TCP source, a player on the network sends PCM
+ * and Server.GetStatus shows the stream playing.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatforms, readImage, type Built } from "./base-family.ts";
@@ -28,6 +29,7 @@ const SPEAKER = [
   "Client.SetName names it",
   "after a restart on the same /data the name is kept",
 ].map((s) => `client-test a speaker joins / ${s}`);
+const TCP = ["setup", "while PCM arrives over TCP, Server.GetStatus shows the stream playing", "the speaker is listed on it"].map((s) => `client-test a player sends to the tcp source / ${s}`);
 
 describe("snapcast", () => {
   it.each(["linux/amd64", "linux/arm64"])("%s: snapserver and its linked closure on base:runtime, its manifest, no RUN, the declared runtime", async (platform) => {
@@ -61,6 +63,6 @@ describe("snapcast", () => {
     const r = await kiln(["test", "snapcast", ...proofPlatforms().flatMap((p) => ["--platform", p])], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    for (const platform of proofPlatforms()) expect(clientProofs(r.stdout, `snapcast:image ${platform}`), platform).toEqual(SPEAKER.map((p) => `✓ ${p}`));
+    for (const platform of proofPlatforms()) expect(clientProofs(r.stdout, `snapcast:image ${platform}`), platform).toEqual([...SPEAKER, ...TCP].map((p) => `✓ ${p}`));
   });
 });
