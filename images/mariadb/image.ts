@@ -92,7 +92,7 @@ export default defineImage({
               { name: "after a restart on the same /data the rows are there", restart: true, env: PASSWORD, command: mariadb(SELECT), outputContains: [ROWS] },
               {
                 // docker stop sent SIGTERM: the new server's log shows no crash recovery.
-                name: "SIGTERM stopped it cleanly: no recovery on the next start",
+                name: "SIGTERM stopped it cleanly, no recovery on the next start",
                 serviceLog: true,
                 outputContains: ["ready for connections"],
                 outputExcludes: ["crash recovery", "Starting recovery", "starting recovery", "was not closed properly"],

@@ -32,7 +32,7 @@ const SQL = [
   "an unknown user is refused",
   "the databases are on /data, owned by uid 2000",
   "after a restart on the same /data the rows are there",
-  "SIGTERM stopped it cleanly: no recovery on the next start",
+  "SIGTERM stopped it cleanly, no recovery on the next start",
 ].map((s) => `client-test sql / ${s}`);
 const TLS = ["setup", "a verified TLS session", "a plain TCP login is refused", "a client without the CA refuses the certificate"].map((s) => `client-test tls required / ${s}`);
 
