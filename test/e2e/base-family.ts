@@ -230,3 +230,8 @@ export function clientProofs(out: string, heading: string): string[] {
 export function proofPlatforms(): string[] {
   return process.env.KILN_E2E_ALL_PLATFORMS === "1" ? ["linux/amd64", "linux/arm64"] : ["linux/amd64"];
 }
+
+/** `kiln test` flags for `proofPlatforms()`. */
+export function proofPlatformFlags(): string[] {
+  return proofPlatforms().flatMap((p) => ["--platform", p]);
+}
