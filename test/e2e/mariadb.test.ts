@@ -12,7 +12,7 @@
  * TLS 1.3 session, plain TCP refused.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatforms, readImage, type Built } from "./base-family.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatformFlags, proofPlatforms, readImage, type Built } from "./base-family.ts";
 import { kiln } from "./helpers.ts";
 
 const env = familyEnv();
@@ -65,7 +65,7 @@ describe("mariadb", () => {
   });
 
   it(`passes kiln test on ${proofPlatforms().join(" and ")}, client proofs included`, async () => {
-    const r = await kiln(["test", "mariadb", ...proofPlatforms().flatMap((p) => ["--platform", p])], env);
+    const r = await kiln(["test", "mariadb", ...proofPlatformFlags()], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const platform of proofPlatforms()) expect(clientProofs(r.stdout, `mariadb:image ${platform}`), platform).toEqual([...SQL, ...TLS].map((p) => `✓ ${p}`));

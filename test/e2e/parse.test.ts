@@ -10,7 +10,7 @@
  * refused, the object seen as a row with psql, and served again after a restart.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatforms, readImage, type Built } from "./base-family.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatformFlags, proofPlatforms, readImage, type Built } from "./base-family.ts";
 import { kiln } from "./helpers.ts";
 
 const env = familyEnv();
@@ -90,7 +90,7 @@ describe("parse", () => {
 
   it(`passes kiln test on ${proofPlatforms().join(" and ")}, the REST proofs beside postgres included`, async () => {
     // Under qemu (arm64) parse-server takes minutes to load its 636 packages; natively about 10 s.
-    const r = await kiln(["test", "parse", "--health-timeout", "600", ...proofPlatforms().flatMap((p) => ["--platform", p])], env);
+    const r = await kiln(["test", "parse", "--health-timeout", "600", ...proofPlatformFlags()], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const platform of proofPlatforms()) expect(clientProofs(r.stdout, `parse:image ${platform}`), platform).toEqual(REST.map((p) => `✓ ${p}`));

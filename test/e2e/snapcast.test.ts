@@ -9,7 +9,7 @@
  * and Server.GetStatus shows the stream playing.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatforms, readImage, type Built } from "./base-family.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatformFlags, proofPlatforms, readImage, type Built } from "./base-family.ts";
 import { kiln } from "./helpers.ts";
 
 const env = familyEnv();
@@ -60,7 +60,7 @@ describe("snapcast", () => {
   });
 
   it(`passes kiln test on ${proofPlatforms().join(" and ")}, client proofs included`, async () => {
-    const r = await kiln(["test", "snapcast", ...proofPlatforms().flatMap((p) => ["--platform", p])], env);
+    const r = await kiln(["test", "snapcast", ...proofPlatformFlags()], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const platform of proofPlatforms()) expect(clientProofs(r.stdout, `snapcast:image ${platform}`), platform).toEqual([...SPEAKER, ...TCP].map((p) => `✓ ${p}`));
