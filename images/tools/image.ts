@@ -3,7 +3,7 @@ import { defineImage } from "../../src/index.ts";
 export default defineImage({
   name: "tools",
   category: "base",
-  description: "The family's client and debugging image: curl, kdig, openssl, jq, smbclient, ipptool, psql, mariadb, skopeo",
+  description: "The family's client and debugging image: curl, kdig, openssl, jq, smbclient, ipptool, psql, mariadb, snapclient, skopeo",
   context: ".",
   dockerfile: "Dockerfile",
   parents: { "base-builder": "base:builder", "base-auditor": "base:auditor", "base-runtime": "base:runtime" },
@@ -13,7 +13,7 @@ export default defineImage({
       // mariadb-client-core: the `mariadb` client without the perl scripts of mariadb-client.
       // usr-is-merged: base:runtime is merged-/usr already; it keeps apt from choosing usrmerge
       // (a converter with perl) for init-system-helpers' "usrmerge | usr-is-merged".
-      packages: ["curl", "knot-dnsutils", "openssl", "jq", "smbclient", "cups-ipp-utils", "postgresql-client-15", "mariadb-client-core", "skopeo", "usr-is-merged"],
+      packages: ["curl", "knot-dnsutils", "openssl", "jq", "smbclient", "cups-ipp-utils", "postgresql-client-15", "mariadb-client-core", "snapclient", "skopeo", "usr-is-merged"],
       onTopOf: "base-runtime",
     },
   },
@@ -37,6 +37,7 @@ export default defineImage({
           { name: "ipptool", command: ["ipptool", "-h"], exitCode: 1, outputContains: ["Usage: ipptool"] },
           { name: "psql", command: ["psql", "--version"], outputContains: ["psql (PostgreSQL) 15."] },
           { name: "mariadb", command: ["mariadb", "--version"], outputContains: ["MariaDB"] },
+          { name: "snapclient", command: ["snapclient", "--version"], outputContains: ["snapclient v0.26."] },
           { name: "skopeo", command: ["skopeo", "--version"], outputContains: ["skopeo version 1."] },
         ],
       },

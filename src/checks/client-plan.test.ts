@@ -122,6 +122,19 @@ describe("planScenario", () => {
     expect(plan.steps[3]!.container).toBeUndefined();
     expect(plan.steps[4]!.argv).toEqual(["exec", ...env, "kt-1-service", "true"]);
   });
+
+  it("judges the service's log with docker logs for a serviceLog step, after a restart when it asks for one", () => {
+    const logged = runtimeOf({ clients: [{ name: "x", steps: [{ name: "clean start", serviceLog: true, restart: true, outputExcludes: ["recovery"] }] }] });
+    const [step] = planScenario({ ...input, scenario: logged.clients[0]!, runtime: logged }).steps;
+    expect(step).toMatchObject({ argv: ["logs", "kt-1-service"], restart: true, exitCode: 0, outputExcludes: ["recovery"] });
+    expect(step!.container).toBeUndefined();
+  });
+
+  it("refuses a step with both a command and serviceLog, or neither", () => {
+    for (const step of [{ name: "s", serviceLog: true, command: ["true"] }, { name: "s" }]) {
+      expect(() => runtimeOf({ clients: [{ name: "x", steps: [step] }] })).toThrow(/give either command or serviceLog: true/);
+    }
+  });
 });
 
 describe("client images", () => {

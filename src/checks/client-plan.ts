@@ -140,10 +140,12 @@ export function planScenario(input: ScenarioPlanInput): ScenarioPlan {
   const builtIn = { KILN_PLATFORM: input.platform, KILN_IMAGE: input.ref };
   const steps = scenario.steps.map((s, i): PlannedStep => {
     const expect = { exitCode: s.exitCode, outputContains: s.outputContains, outputExcludes: s.outputExcludes, timeoutMs: s.timeoutSeconds * 1000 };
+    if (s.serviceLog) return { name: s.name, argv: ["logs", serviceKey], restart: s.restart, ...expect };
+    const command = s.command!;
     const env = envArgs({ ...builtIn, ...s.env });
     if (s.in !== undefined) {
       const target = s.in === SERVICE_ALIAS ? serviceKey : `${id}-${s.in}`;
-      return { name: s.name, argv: ["exec", ...env, target, ...s.command], restart: s.restart, ...expect };
+      return { name: s.name, argv: ["exec", ...env, target, ...command], restart: s.restart, ...expect };
     }
     const container = `${id}-step${i}`;
     const mounts = [
@@ -160,7 +162,7 @@ export function planScenario(input: ScenarioPlanInput): ScenarioPlan {
       ...lockdownArgs(input.nativePlatform),
       ...env,
       ...mounts,
-      ...commandLine(input.tagOf(s.client ?? scenario.client), [s.command[0]!], s.command.slice(1)),
+      ...commandLine(input.tagOf(s.client ?? scenario.client), [command[0]!], command.slice(1)),
     ];
     return { name: s.name, argv, container, restart: s.restart, ...expect };
   });

@@ -28,6 +28,8 @@ export interface ScenarioContext {
   hasHealthcheck: boolean;
   healthTimeoutMs: number;
   report: (r: CheckResult) => void;
+  /** Runs once the scenario is set up, with the service container's name (`runtime.standalone: false`: its health and probes). */
+  onServiceReady?: (container: string) => Promise<void>;
 }
 
 type Outcome = { ok: true; message: string } | { ok: false; message: string; details: string[] };
@@ -44,6 +46,7 @@ export async function runScenario(ctx: ScenarioContext, scenario: ClientScenario
     const setup = await setUp(ctx, plan, made);
     report("setup", setup, Date.now() - started);
     if (!setup.ok) return;
+    await ctx.onServiceReady?.(plan.service.key);
     for (const [i, step] of plan.steps.entries()) {
       const t = Date.now();
       const o = await runStep(ctx, plan, step);

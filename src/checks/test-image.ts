@@ -111,7 +111,7 @@ async function runChecks(ctx: RunContext): Promise<void> {
   // An image with nothing to serve (a tool, or a base that declares no healthcheck and no probes)
   // only runs its command tests, which use the same hardened profile.
   const serve = hasHealthcheck || probes.length > 0 || (!runtime.tooling && runtime.healthcheck);
-  if (serve) {
+  if (serve && runtime.standalone) {
     const [started, ms] = await timed(() => docker.startContainer(ctx.tag, profile));
     if ("error" in started) {
       ctx.report({ rule: "hardened-run", name: "hardened-run", subject, ok: false, message: `docker run failed: ${started.error}`, durationMs: ms });
@@ -129,8 +129,11 @@ async function runChecks(ctx: RunContext): Promise<void> {
     const v = judgeRun(r, { ...t, timeoutMs });
     ctx.report({ rule: "command-test", name: t.name, subject, ok: v.ok, message: v.message, ...(v.ok ? {} : { details: v.tail }), durationMs: ms });
   }
-  for (const scenario of runtime.clients) {
+  for (const [i, scenario] of runtime.clients.entries()) {
+    // An image that cannot serve alone is judged serving on its first scenario's service.
+    const onServiceReady = serve && !runtime.standalone && i === 0 ? (id: string) => serviceChecks(ctx, id, hasHealthcheck, probes, subject) : undefined;
     const scenarioContext = {
+      ...(onServiceReady ? { onServiceReady } : {}),
       ref: ctx.ref,
       platform,
       nativePlatform: nativePlatform(),

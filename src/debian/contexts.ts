@@ -65,7 +65,7 @@ export async function prepareDebianContexts(req: DebianContextRequest): Promise<
     const debs = await fetchLockedDebs(lock, arch, settings, cache, { log });
     await makeFlatRepo(debs, arch, path.join(debsDir, arch), { suite: lock.suite });
   }
-  await clampTree(debsDir, epoch);
+  await fixModes(debsDir);
   return { namedContexts: { debs: debsDir } };
 }
 
@@ -101,13 +101,17 @@ async function cachedRootfs(o: { lock: DebianLock; arch: string; output: string;
   o.log(`debian: rootfs for ${o.arch}: sha256 ${entry.hex}`);
 }
 
-async function clampTree(dir: string, epoch: number): Promise<void> {
+/**
+ * Fixed modes whatever the umask. The mtimes stay fresh on purpose (as for git and download
+ * contexts, docs/locks.md): BuildKit's context transfer skips a file whose size and mtime it has
+ * already seen under the same context name, so two images locked at the same snapshot would get
+ * the first one's `Release` (same length, same clamped mtime) beside the second one's `Packages`.
+ */
+async function fixModes(dir: string): Promise<void> {
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) await clampTree(p, epoch);
+    if (entry.isDirectory()) await fixModes(p);
     else await fs.chmod(p, 0o644);
-    await fs.utimes(p, epoch, epoch);
   }
   await fs.chmod(dir, 0o755);
-  await fs.utimes(dir, epoch, epoch);
 }

@@ -78,8 +78,18 @@ export interface IndexEntry {
 
 /** The raw Packages index of one architecture, its bytes verified against the signed Release. */
 export async function fetchPackagesFile(suite: VerifiedSuite, arch: string, store: ContentStore, settings: Settings): Promise<{ rel: string; compressed: Buffer; text: string }> {
+  const found = await fetchSignedIndex(suite, `main/binary-${arch}/Packages`, store, settings);
+  if (!found) throw new KilnError(`${suite.mirror}/dists/${suite.suite}/InRelease lists no Packages index for main/binary-${arch}`, `is ${arch} built for ${suite.suite}?`);
+  return found;
+}
+
+/**
+ * `<base>.xz` (else `.gz`) of a suite, from the cache or the mirror, its bytes
+ * checked against the signed Release; undefined when the Release lists neither.
+ */
+export async function fetchSignedIndex(suite: VerifiedSuite, base: string, store: ContentStore, settings: Settings): Promise<{ rel: string; compressed: Buffer; text: string } | undefined> {
   for (const ext of ["xz", "gz"] as const) {
-    const rel = `main/binary-${arch}/Packages.${ext}`;
+    const rel = `${base}.${ext}`;
     const want = suite.release.sha256.get(rel);
     if (!want) continue;
     const what = `${suite.suite} ${rel}`;
@@ -88,14 +98,15 @@ export async function fetchPackagesFile(suite: VerifiedSuite, arch: string, stor
       (await fetchIntoStore(store, [suite.mirror, ...suite.mirrors.filter((m) => m !== suite.mirror)], `dists/${suite.suite}/${rel}`, want.sha256, settings, what));
     const compressed = await fs.readFile(file);
     if (hashBytes(compressed) !== want.sha256) throw new KilnError(`${what} changed in the cache while reading`, "retry");
-    const text = ext === "gz" ? gunzipSync(compressed).toString("utf8") : await unxz(compressed);
-    return { rel, compressed, text };
+    return { rel, compressed, text: await decompressIndex(compressed, ext) };
   }
-  throw new KilnError(`${suite.mirror}/dists/${suite.suite}/InRelease lists no Packages index for main/binary-${arch}`, `is ${arch} built for ${suite.suite}?`);
+  return undefined;
 }
 
-async function unxz(data: Buffer): Promise<string> {
-  const r = await run("xz", ["-dc"], { what: "decompress a Packages index", input: data });
+/** The text of a `.xz` or `.gz` index. */
+export async function decompressIndex(data: Buffer, ext: "xz" | "gz"): Promise<string> {
+  if (ext === "gz") return gunzipSync(data).toString("utf8");
+  const r = await run("xz", ["-dc"], { what: "decompress an index", input: data });
   return r.stdout.toString("utf8");
 }
 

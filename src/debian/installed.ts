@@ -49,6 +49,16 @@ export async function installedInImage(store: OciStore, manifestDigest: string, 
   return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+export const DPKG_STATUS = "var/lib/dpkg/status";
+
+/** The dpkg status file of one platform's image (a build stage image that installs with dpkg: the builder). */
+export async function dpkgStatusInImage(store: OciStore, manifestDigest: string, what: string): Promise<string> {
+  const files = await readImageFiles(store, manifestDigest, { keepContentBytes: 32 * 1024 * 1024, keepContentOf: (p) => p === DPKG_STATUS, hashFiles: false });
+  const entry = files.get(DPKG_STATUS);
+  if (entry?.type !== "file" || !entry.content) throw new KilnError(`${what} has no dpkg status (${DPKG_STATUS})`, "name a parent that installs packages with dpkg (base-builder) in onTopOf");
+  return entry.content.toString("utf8");
+}
+
 /** A dpkg status file that shows `packages` installed, without their relations (they are the parent's business). */
 export function statusFileFor(packages: readonly InstalledPackage[]): string {
   return packages.map((p) => `Package: ${p.name}\nStatus: install ok installed\nVersion: ${p.version}\nArchitecture: ${p.architecture}\n`).join("\n");

@@ -56,16 +56,46 @@ export async function resolvePackageSet(
   settings: Settings,
   workDir: string,
 ): Promise<InstalledPackage[]> {
-  const root = await fs.mkdtemp(path.join(workDir, `apt-${arch}-`));
   const archs = [arch, ...request.foreignArchitectures.filter((a) => a !== arch)];
+  const wanted = [...request.packages, ...Object.values(request.fromSuites ?? {}).flat()];
+  const stdout = await simulateApt({ suites, arch, archs, status: statusFileFor(installed), store, settings, workDir, what: `${wanted.join(" ")} for ${arch}` }, ["install", ...wanted]);
+  // apt may "reinstall" an installed package at the same version (the status carries no
+  // relations, so the record differs from the index's): the image has it already.
+  const has = new Set(installed.map((p) => `${p.name} ${p.version} ${p.architecture}`));
+  return parseAptSimulation(stdout, arch).filter((p) => !has.has(`${p.name} ${p.version} ${p.architecture}`));
+}
+
+export interface AptSimulation {
+  suites: VerifiedSuite[];
+  /** apt's native architecture (the build's). */
+  arch: string;
+  /** Every architecture whose Packages index apt reads (the native one first). */
+  archs: string[];
+  /** The dpkg status apt starts from. */
+  status: string;
+  store: ContentStore;
+  settings: Settings;
+  workDir: string;
+  /** What is being resolved, and where to fix it, for the error. */
+  what: string;
+  hint?: string;
+}
+
+/**
+ * `apt-get --simulate <args>` against a local copy of the verified InRelease
+ * and Packages files (apt checks signature and hashes again; no network),
+ * starting from `status`; returns apt's output.
+ */
+export async function simulateApt(o: AptSimulation, args: string[]): Promise<string> {
+  const root = await fs.mkdtemp(path.join(o.workDir, `apt-${o.arch}-`));
   const sources: string[] = [];
-  for (const [i, suite] of suites.entries()) {
+  for (const [i, suite] of o.suites.entries()) {
     const base = path.join(root, "mirror", String(i));
     const dists = path.join(base, "dists", suite.suite);
     await fs.mkdir(dists, { recursive: true });
     await fs.writeFile(path.join(dists, "InRelease"), suite.inRelease);
-    for (const a of archs) {
-      const { rel, compressed } = await fetchPackagesFile(suite, a, store, settings);
+    for (const a of o.archs) {
+      const { rel, compressed } = await fetchPackagesFile(suite, a, o.store, o.settings);
       await fs.mkdir(path.dirname(path.join(dists, rel)), { recursive: true });
       await fs.writeFile(path.join(dists, rel), compressed);
     }
@@ -75,13 +105,13 @@ export async function resolvePackageSet(
     await fs.mkdir(path.join(root, d), { recursive: true });
   }
   await fs.writeFile(path.join(root, "etc/apt/sources.list"), sources.join("\n") + "\n");
-  await fs.writeFile(path.join(root, "etc/apt/preferences"), otherSuitePreferences(suites));
-  await fs.writeFile(path.join(root, "var/lib/dpkg/status"), statusFileFor(installed));
+  await fs.writeFile(path.join(root, "etc/apt/preferences"), otherSuitePreferences(o.suites));
+  await fs.writeFile(path.join(root, "var/lib/dpkg/status"), o.status);
   const config = [
     `Dir "${root}/";`,
     `Dir::State::status "${root}/var/lib/dpkg/status";`,
-    `APT::Architecture "${arch}";`,
-    `APT::Architectures { ${archs.map((a) => `"${a}";`).join(" ")} };`,
+    `APT::Architecture "${o.arch}";`,
+    `APT::Architectures { ${o.archs.map((a) => `"${a}";`).join(" ")} };`,
     `APT::Install-Recommends "false";`,
     `APT::Install-Suggests "false";`,
     `Acquire::Languages "none";`,
@@ -94,16 +124,12 @@ export async function resolvePackageSet(
   const env = { ...process.env, APT_CONFIG: conf };
   try {
     await run("apt-get", ["-q", "update"], { env, maxBuffer: 64 * 1024 * 1024 });
-    const wanted = [...request.packages, ...Object.values(request.fromSuites ?? {}).flat()];
-    const { stdout } = await run("apt-get", ["-q", "--simulate", "install", ...wanted], { env, maxBuffer: 64 * 1024 * 1024 });
-    // apt may "reinstall" an installed package at the same version (the status carries no
-    // relations, so the record differs from the index's): the image has it already.
-    const has = new Set(installed.map((p) => `${p.name} ${p.version} ${p.architecture}`));
-    return parseAptSimulation(stdout, arch).filter((p) => !has.has(`${p.name} ${p.version} ${p.architecture}`));
+    const { stdout } = await run("apt-get", ["-q", "--simulate", ...args], { env, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
   } catch (e) {
     const out = `${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}`;
     const lines = out.split("\n").filter((l) => /^(E:| \S+ : Depends)/.test(l));
-    throw new KilnError(`apt cannot resolve ${[...request.packages, ...Object.values(request.fromSuites ?? {}).flat()].join(" ")} for ${arch}: ${lines.join(" ").trim() || out.trim().split("\n").slice(-3).join(" ")}`, "check the package names in the definition's inputs.debian.packages");
+    throw new KilnError(`apt cannot resolve ${o.what}: ${lines.join(" ").trim() || out.trim().split("\n").slice(-3).join(" ")}`, o.hint ?? "check the package names in the definition's inputs.debian.packages");
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }

@@ -99,7 +99,7 @@ export function snapshotOf(suites: Pick<VerifiedSuite, "release">[]): string {
   return suites.map((s) => snapshotFromDate(s.release.date)).sort().at(-1)!;
 }
 
-function lockedFrom(installed: InstalledPackage[], table: PackageTable, arch: string): LockedDeb[] {
+export function lockedFrom(installed: InstalledPackage[], table: PackageTable, arch: string): LockedDeb[] {
   return installed
     .map((p) => {
       const entry = table.get(p.name, p.version, p.architecture);

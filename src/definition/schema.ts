@@ -106,7 +106,9 @@ export const CLIENT_MOUNTS = { store: "/kiln/store", test: "/kiln/test" } as con
 const clientStep = z.strictObject({
   name: z.string().min(1),
   /** The whole command line (the client image's entrypoint is not used). */
-  command: z.array(z.string()).min(1),
+  command: z.array(z.string()).min(1).optional(),
+  /** Judge the service container's log so far (`docker logs`: what it wrote since it last started) instead of a command. */
+  serviceLog: z.boolean().default(false),
   /** Run inside a fixture (by alias) or the service (`docker exec`) instead of a new client container. */
   in: z.string().optional(),
   /** This step's client image; default: the scenario's. */
@@ -124,7 +126,7 @@ const clientStep = z.strictObject({
   /** No string may appear in stdout+stderr. */
   outputExcludes: z.array(z.string()).default([]),
   timeoutSeconds: z.number().positive().default(120),
-});
+}).refine((st) => (st.command !== undefined) !== st.serviceLog, { path: ["command"], message: "give either command or serviceLog: true" });
 
 const alias = z
   .string()
@@ -199,7 +201,14 @@ const runtime = z.strictObject({
   clients: z.array(clientScenario).default([]),
   /** Privileges beyond the hardened profile (none by default). */
   privileges: privileges.optional(),
+  /**
+   * false: the service cannot start without what its client scenarios provide (a database
+   * fixture), so `hardened-run`, `healthy` and the probes are judged on the first scenario's
+   * service, once set up, instead of on a container of its own.
+   */
+  standalone: z.boolean().default(true),
 }).superRefine((r, ctx) => {
+  if (!r.standalone && r.clients.length === 0) ctx.addIssue({ code: "custom", path: ["standalone"], message: "false needs a client scenario (runtime.clients) that gives the service what it needs" });
   r.clients.forEach((s, i) => {
     if (r.clients.findIndex((o) => o.name === s.name) !== i) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: `another scenario is already named "${s.name}"` });
     s.steps.forEach((step, j) => {
@@ -261,6 +270,35 @@ const inputs = z.strictObject({
         signature: z.strictObject({ url: z.string(), fingerprint: z.string() }).optional(),
       }),
     )
+    .default({}),
+  /**
+   * Debian source packages, per name: the .dsc and every file it lists are pinned,
+   * and the build-dependencies as locked .debs (host tools for the build platform,
+   * libraries for the target through multiarch), so the compile runs cross with no network.
+   */
+  debianSource: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "a lower-case name (letters, digits, dashes)"),
+      z.strictObject({
+        /** The source package's name, e.g. `hello`. */
+        package: z.string(),
+        /** An exact Debian version; default: the newest the suite publishes. */
+        version: z.string().optional(),
+        suite: z.string().default("bookworm"),
+        /** Build profiles the build-dependencies are resolved with (as `dpkg-buildpackage -P` gets them), e.g. `nocheck`. */
+        profiles: z.array(z.string()).default([]),
+        /**
+         * A parent (a key of `parents`, usually "base-builder") whose installed packages (its dpkg
+         * status) the build starts from: the lock pins only what the build adds. The platforms
+         * it is locked for are the build platforms.
+         */
+        onTopOf: z.string().optional(),
+      }),
+    )
+    .default({}),
+  /** Node programs, per name: a committed package-lock.json (relative to the definition's folder), every package with an sha512 integrity. */
+  npm: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "a lower-case name (letters, digits, dashes)"), z.strictObject({ lockfile: z.string() }))
     .default({}),
 });
 

@@ -5,6 +5,7 @@
  *   DOWNLOAD_<NAME>_URL, DOWNLOAD_<NAME>_SHA256 (or _SHA512)    one URL for all platforms
  *   DOWNLOAD_<NAME>_<ARCH>_URL, DOWNLOAD_<NAME>_<ARCH>_SHA256  per platform
  *   PARENT_<NAME>_DIGEST                                       the parent's index digest
+ *   DEBIAN_SOURCE_<NAME>_PACKAGE, _VERSION, _DSC               a Debian source package (the .dsc's file name)
  * Build args are shared by all platforms of one build; with `platform` given,
  * the per-platform download pins of that platform are also set unsuffixed.
  */
@@ -36,5 +37,9 @@ export function lockBuildArgs(lock: Lock | undefined, platform?: string): Record
     }
   }
   for (const [name, p] of Object.entries(lock.parents ?? {})) args[`PARENT_${argName(name)}_DIGEST`] = p.index;
+  for (const [name, s] of Object.entries(lock.debianSource ?? {})) {
+    const n = `DEBIAN_SOURCE_${argName(name)}`;
+    Object.assign(args, { [`${n}_PACKAGE`]: s.package, [`${n}_VERSION`]: s.version, [`${n}_DSC`]: s.files[0]!.name });
+  }
   return args;
 }

@@ -7,6 +7,8 @@
 import type { LoadedImage } from "../definition/catalog.ts";
 import type { OciStore } from "../oci/store.ts";
 import { debianArchitectures, declaredDownloads, imagePlatforms, type InputKind } from "./declared.ts";
+import { debianSourceProblems } from "./debian-source.ts";
+import { npmProblem } from "./npm.ts";
 import { storeRefOf } from "./resolve.ts";
 import { type Lock, stableStringify } from "./schema.ts";
 import { normalizeFingerprint } from "./signature.ts";
@@ -82,6 +84,23 @@ export async function checkLock(image: LoadedImage, lock: Lock | undefined, opts
     }
   }
   for (const name of Object.keys(lock?.parents ?? {})) if (!(name in def.parents)) add("image", name, "extra", `parent ${name} is locked but no longer declared`);
+
+  // Debian source packages
+  for (const [name, s] of Object.entries(def.inputs.debianSource)) {
+    const l = lock?.debianSource?.[name];
+    if (!l) add("source", name, "unpinned", `Debian source ${name} (${s.package}) is not pinned`);
+    else for (const p of debianSourceProblems(image, name, s, l)) add("source", name, p.state, p.message);
+  }
+  for (const name of Object.keys(lock?.debianSource ?? {})) if (!(name in def.inputs.debianSource)) add("source", name, "extra", `Debian source ${name} is locked but no longer declared`);
+
+  // npm programs
+  for (const [name, n] of Object.entries(def.inputs.npm)) {
+    const l = lock?.npm?.[name];
+    const stale = l && (await npmProblem(image, name, l));
+    if (!l) add("npm", name, "unpinned", `npm ${name} (${n.lockfile}) is not pinned`);
+    else if (stale) add("npm", name, "stale", stale);
+  }
+  for (const name of Object.keys(lock?.npm ?? {})) if (!(name in def.inputs.npm)) add("npm", name, "extra", `npm ${name} is locked but no longer declared`);
 
   return problems;
 }

@@ -7,8 +7,8 @@ import type { LoadedImage } from "../definition/catalog.ts";
 import type { ImageDefinition, Platform } from "../definition/schema.ts";
 import { downloadUrls } from "./download.ts";
 
-export type InputKind = "debian" | "git" | "url" | "image";
-export const INPUT_KINDS: readonly InputKind[] = ["debian", "git", "url", "image"];
+export type InputKind = "debian" | "git" | "url" | "image" | "source" | "npm";
+export const INPUT_KINDS: readonly InputKind[] = ["debian", "git", "url", "image", "source", "npm"];
 
 /** Every platform any target of the image builds for: the lock covers all of them. */
 export function imagePlatforms(def: ImageDefinition): Platform[] {

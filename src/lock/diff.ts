@@ -5,7 +5,7 @@
  *   - parent base: base:runtime sha256:0f1e2d3c4b5a
  */
 import type { InputKind } from "./declared.ts";
-import type { DownloadLock, GitLock, Lock, LockedDeb, ParentLock } from "./schema.ts";
+import type { DebianSourceLock, DownloadLock, GitLock, Lock, LockedDeb, ParentLock } from "./schema.ts";
 
 export interface Change {
   kind: InputKind;
@@ -56,6 +56,19 @@ export function diffLocks(before: Lock | undefined, after: Lock): Change[] {
   const flat = (d: Lock["downloads"]) => Object.fromEntries(Object.entries(d ?? {}).flatMap(([name, keys]) => Object.entries(keys).map(([k, v]) => [`${name} (${k})`, v])));
   diffMaps("url", (n) => `download ${n}`, flat(b.downloads), flat(after.downloads), downloadSummary, out);
   diffMaps("image", (n) => `parent ${n}`, b.parents ?? {}, after.parents ?? {}, parentSummary, out);
+  const sourceSummary = (s: DebianSourceLock) => `${s.package} ${s.version} ${short(s.files[0]!.sha256)}`;
+  diffMaps("source", (n) => `debian source ${n}`, b.debianSource ?? {}, after.debianSource ?? {}, sourceSummary, out);
+  for (const [name, s] of Object.entries(after.debianSource ?? {})) {
+    for (const [buildArch, perTarget] of Object.entries(s.buildDepends)) {
+      for (const [target, debs] of Object.entries(perTarget)) {
+        const byName = (list: LockedDeb[] = []) => Object.fromEntries(list.map((p) => [`${p.name}:${p.architecture}`, p]));
+        const before = byName(b.debianSource?.[name]?.buildDepends[buildArch]?.[target]);
+        diffMaps("source", (n) => `debian source ${name} ${buildArch}->${target} ${n}`, before, byName(debs), (p) => p.version, out);
+      }
+    }
+  }
+  const npmFlat = (n: Lock["npm"]) => Object.fromEntries(Object.entries(n ?? {}).flatMap(([name, l]) => l.packages.map((p) => [`${name} ${p.path}`, p])));
+  diffMaps("npm", (n) => `npm ${n}`, npmFlat(b.npm), npmFlat(after.npm), (p) => `${p.version} sha512 ${short(p.sha512)}`, out);
   return out;
 }
 

@@ -74,8 +74,13 @@ export async function fetchToCache(opts: {
 }): Promise<{ path: string; hex: string }> {
   const { store, url, algorithm, expected, what } = opts;
   if (expected) {
-    const cached = await store.getVerified(algorithm, expected);
+    let tampered = "";
+    const cached = await store.getVerified(algorithm, expected, (actual) => {
+      tampered = `cached ${what} does not match the lock: expected ${algorithm} ${expected}, got ${actual}`;
+    });
     if (cached) return { path: cached, hex: expected };
+    if (tampered && opts.offline) throw new KilnError(`${tampered}; it was removed from the cache`, "run once with network access to fetch it again");
+    if (tampered) process.stderr.write(`kiln: ${tampered}; removed it and fetching it again\n`);
   }
   if (opts.offline) {
     throw new KilnError(

@@ -21,6 +21,8 @@ import { cacheDir, storeDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
 import { checkLock } from "./check.ts";
 import { prepareDebianInput } from "./debian.ts";
+import { prepareDebianSources } from "./debian-source.ts";
+import { prepareNpm } from "./npm.ts";
 import { archOf, ANY_PLATFORM, fetchToCache, keyFor } from "./download.ts";
 import { ensureCommit, exportCommit } from "./git.ts";
 import { contentStore } from "./resolve.ts";
@@ -80,9 +82,11 @@ export async function prepareInputs(req: PrepareRequest): Promise<PreparedInputs
     }
   }
   const debian = image.def.inputs.debian ? await prepareDebianInput({ ...req, lock: pinned }) : { namedContexts: {} };
+  const sources = await prepareDebianSources({ ...req, lock: pinned });
+  const npm = await prepareNpm({ ...req, lock: pinned });
 
   // 3. The contexts.
-  const namedContexts: Record<string, string> = { ...debian.namedContexts };
+  const namedContexts: Record<string, string> = { ...debian.namedContexts, ...sources, ...npm };
   for (const [name, mirror] of Object.entries(mirrors).sort()) {
     const dest = path.join(req.workDir, `git-${name}`);
     await exportCommit(mirror, pinned.git![name]!.commit, dest, name);

@@ -10,6 +10,8 @@ import type { LoadedImage } from "../definition/catalog.ts";
 import type { Settings } from "../settings/schema.ts";
 import { checkLock } from "./check.ts";
 import { parentPackagesChanged, resolveDebianInput } from "./debian.ts";
+import { resolveDebianSource } from "./debian-source.ts";
+import { resolveNpm } from "./npm.ts";
 import { declaredDownloads, INPUT_KINDS, type InputKind } from "./declared.ts";
 import { diffLocks, type Change } from "./diff.ts";
 import { readLock } from "./io.ts";
@@ -62,7 +64,21 @@ async function updateLock(image: LoadedImage, settings: Settings, previous: Lock
     debian = keep ? old : await resolveDebianInput(image, settings, { snapshot: opts.snapshot, previous: old, parents });
   }
 
-  return { lockVersion: 1, image: image.name, debian, git: nonEmpty(git), downloads: nonEmpty(downloads), parents: nonEmpty(parents) };
+  const debianSource: NonNullable<Lock["debianSource"]> = prune("source") ? {} : { ...previous?.debianSource };
+  for (const [name, decl] of Object.entries(def.inputs.debianSource).sort()) {
+    const old = previous?.debianSource?.[name];
+    // Built on top of a parent: a new parent digest may hold other packages, so the closure is taken again (kept when equal).
+    const parentMoved = !!decl.onTopOf && !!old && previous?.parents?.[decl.onTopOf]?.index !== parents[decl.onTopOf]?.index;
+    debianSource[name] = old && !needs("source", name) && !parentMoved ? old : await resolveDebianSource(image, name, settings, { snapshot: opts.snapshot, previous: old, parents });
+  }
+
+  const npm: NonNullable<Lock["npm"]> = prune("npm") ? {} : { ...previous?.npm };
+  for (const name of Object.keys(def.inputs.npm).sort()) {
+    const old = previous?.npm?.[name];
+    npm[name] = old && !needs("npm", name) ? old : await resolveNpm(image, name, settings);
+  }
+
+  return { lockVersion: 1, image: image.name, debian, git: nonEmpty(git), downloads: nonEmpty(downloads), parents: nonEmpty(parents), debianSource: nonEmpty(debianSource), npm: nonEmpty(npm) };
 }
 
 /** Re-resolves the chosen kinds (all by default) to their newest pins. Writes nothing. */
@@ -82,5 +98,5 @@ export async function completeLock(image: LoadedImage, settings: Settings, opts:
 /** Whether an image has anything to lock (images without inputs need no lock file). */
 export function hasInputs(image: LoadedImage): boolean {
   const i = image.def.inputs;
-  return !!i.debian || Object.keys(i.git).length > 0 || Object.keys(i.downloads).length > 0 || Object.keys(image.def.parents).length > 0;
+  return !!i.debian || [i.git, i.downloads, i.debianSource, i.npm, image.def.parents].some((m) => Object.keys(m).length > 0);
 }

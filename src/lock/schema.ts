@@ -49,6 +49,43 @@ export const downloadLockSchema = z.strictObject({
   signature: z.strictObject({ url: z.string(), fingerprint: z.string(), sha256 }).optional(),
 });
 
+export const sourceFileSchema = z.strictObject({ name: z.string(), size: z.number().int().nonnegative(), sha256 });
+
+export const debianSourceLockSchema = z.strictObject({
+  package: z.string(),
+  version: z.string(),
+  suite: z.string(),
+  /** The newest Release date of the suites it was resolved at. */
+  snapshot: snapshotTimestamp,
+  archive: z.enum(["debian", "debian-security"]),
+  /** Pool folder of the files. */
+  directory: z.string(),
+  /** The .dsc first, then every file it lists. */
+  files: z.array(sourceFileSchema).min(1),
+  /** What was requested: used by `lock --check`. */
+  request: z.strictObject({ version: z.string().optional(), profiles: z.array(z.string()), onTopOf: z.string().optional() }),
+  /** sha256 of the `request.onTopOf` parent's dpkg status per build architecture the closure was resolved on. */
+  onTopOfSha256: sha256.optional(),
+  /** Build architecture -> target architecture -> the build-dependencies to install (on top of `request.onTopOf`). */
+  buildDepends: z.record(z.string(), z.record(z.string(), z.array(lockedDebSchema))),
+});
+
+export const npmPackageLockSchema = z.strictObject({
+  /** The package's path in the lockfile, e.g. `node_modules/foo`. */
+  path: z.string(),
+  version: z.string(),
+  url: z.string(),
+  sha512: z.string().regex(/^[0-9a-f]{128}$/),
+});
+
+export const npmLockSchema = z.strictObject({
+  /** The package-lock.json, relative to the definition's folder. */
+  lockfile: z.string(),
+  /** sha256 of that file when it was locked. */
+  sha256,
+  packages: z.array(npmPackageLockSchema),
+});
+
 export const parentLockSchema = z.strictObject({
   ref: z.string(),
   index: digest,
@@ -63,6 +100,8 @@ export const lockSchema = z.strictObject({
   /** name -> platform (`linux/amd64`, or `any` when the URL is shared) -> pin */
   downloads: z.record(z.string(), z.record(z.string(), downloadLockSchema)).optional(),
   parents: z.record(z.string(), parentLockSchema).optional(),
+  debianSource: z.record(z.string(), debianSourceLockSchema).optional(),
+  npm: z.record(z.string(), npmLockSchema).optional(),
 });
 
 export type Lock = z.output<typeof lockSchema>;
@@ -71,6 +110,8 @@ export type LockedDeb = z.output<typeof lockedDebSchema>;
 export type GitLock = z.output<typeof gitLockSchema>;
 export type DownloadLock = z.output<typeof downloadLockSchema>;
 export type ParentLock = z.output<typeof parentLockSchema>;
+export type DebianSourceLock = z.output<typeof debianSourceLockSchema>;
+export type NpmLock = z.output<typeof npmLockSchema>;
 
 /** JSON with object keys sorted (arrays keep their order) and a final newline. */
 export function stableStringify(value: unknown): string {

@@ -104,6 +104,14 @@ export function makePlan(inp: PlanInputs): BuildPlan {
     prepare.push("downloads: verified against the lock");
     namedContexts.downloads = { dir: `${WORK_DIR}/downloads` };
   }
+  for (const name of Object.keys(def.inputs.debianSource).sort()) {
+    prepare.push(`debian source: ${name} (.dsc, its files and the locked build-dependencies)`);
+    namedContexts[`source-${name}`] = { dir: `${WORK_DIR}/source-${name}` };
+  }
+  for (const name of Object.keys(def.inputs.npm).sort()) {
+    prepare.push(`npm: ${name} (package-lock and the verified tarballs as an offline cache)`);
+    namedContexts[`npm-${name}`] = { dir: `${WORK_DIR}/npm-${name}` };
+  }
 
   const secrets = [
     ...def.secrets.map((id) => ({ id, src: `${SECRETS_DIR}/${id}` })),

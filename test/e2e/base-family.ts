@@ -221,3 +221,17 @@ export function clientProofs(out: string, heading: string): string[] {
   }
   return marks;
 }
+
+/**
+ * The platforms an experimental image's e2e file proves with `kiln test`: amd64 in CI, both with
+ * KILN_E2E_ALL_PLATFORMS=1 (the nightly run beside `kiln verify --all`). Under qemu an arm64 database
+ * initialises and restarts in minutes, not seconds: CI's budget goes to building both platforms instead.
+ */
+export function proofPlatforms(): string[] {
+  return process.env.KILN_E2E_ALL_PLATFORMS === "1" ? ["linux/amd64", "linux/arm64"] : ["linux/amd64"];
+}
+
+/** `kiln test` flags for `proofPlatforms()`. */
+export function proofPlatformFlags(): string[] {
+  return proofPlatforms().flatMap((p) => ["--platform", p]);
+}

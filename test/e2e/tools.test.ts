@@ -6,7 +6,7 @@
  * no compiler, no package manager.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, familyEnv, readImage, type Built } from "./base-family.ts";
+import { build, buildBase, familyEnv, readImage, type Built, proofPlatforms, proofPlatformFlags } from "./base-family.ts";
 import { kiln } from "./helpers.ts";
 
 const env = familyEnv();
@@ -37,8 +37,8 @@ describe("tools", () => {
     expect(img.config.history?.filter((h) => /^RUN /.test(h.created_by ?? ""))).toEqual([]);
   });
 
-  it("passes kiln test on both platforms: every client runs as uid 2000, read-only, without capabilities", async () => {
-    const r = await kiln(["test", "tools"], env);
+  it(`passes kiln test on ${proofPlatforms().join(" and ")}: every client runs as uid 2000, read-only, without capabilities`, async () => {
+    const r = await kiln(["test", "tools", ...proofPlatformFlags()], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.stdout).toMatch(/command-test skopeo/);
     expect(r.code).toBe(0);

@@ -31,16 +31,21 @@ describe("runtime.clients", () => {
         files: {},
         egress: false,
         fixtures: { auth: { env: {}, files: {}, start: "before-service", ready: { port: 53, timeoutSeconds: 60 } } },
-        steps: [{ name: "get", command: ["true"], env: {}, restart: false, mount: [], volumes: [], exitCode: 0, outputContains: [], outputExcludes: [], timeoutSeconds: 120 }],
+        steps: [{ name: "get", command: ["true"], serviceLog: false, env: {}, restart: false, mount: [], volumes: [], exitCode: 0, outputContains: [], outputExcludes: [], timeoutSeconds: 120 }],
       },
     ]);
     expect(parse({}).clients).toEqual([]);
   });
 
+  it("an image that needs its scenarios' fixtures to serve is not standalone", () => {
+    expect(definitionSchema.parse({ ...base }).runtime.standalone).toBe(true);
+    expect(definitionSchema.parse({ ...base, runtime: { standalone: false, clients: [{ name: "s", steps: [step] }] } }).runtime.standalone).toBe(false);
+  });
+
   it.each([
     [{ clients: [{ name: "s", steps: [] }] }, /^runtime\.clients\[0\]\.steps: Too small: expected array to have >=1 items$/],
     [{ clients: [{ name: "s", stepz: [step] }] }, /runtime\.clients\[0\]: unknown key "stepz"; allowed: name, client, env, files, fixtures, egress, steps/],
-    [{ clients: [{ name: "s", steps: [{ name: "x" }] }] }, /^runtime\.clients\[0\]\.steps\[0\]\.command: expected array \(missing\)$/],
+    [{ clients: [{ name: "s", steps: [{ name: "x" }] }] }, /^runtime\.clients\[0\]\.steps\[0\]\.command: give either command or serviceLog: true$/],
     [{ clients: [{ name: "s", steps: [{ ...step, in: "auht" }], fixtures: { auth: {} } }] }, /^runtime\.clients\[0\]\.steps\[0\]\.in: unknown fixture "auht"; known: service, auth$/],
     [{ clients: [{ name: "s", steps: [{ ...step, in: "service", mount: ["store"] }] }] }, /steps\[0\]\.in: a step run inside a container takes no client, mount or volumes/],
     [{ clients: [{ name: "s", steps: [step, step] }] }, /^runtime\.clients\[0\]\.steps\[1\]\.name: another step is already named "get"$/],
@@ -56,6 +61,7 @@ describe("runtime.clients", () => {
     [{ clients: [{ name: "s", steps: [step], files: { "/certs": "/etc/ssl" } }] }, /files\["\/certs"\]: a path relative to the definition's folder/],
     [{ clients: [{ name: "s", steps: [step], files: { "certs": "test/certs" } }] }, /files\.certs: invalid key: an absolute path inside the container/],
     [{ clients: [{ name: "s", steps: [step], env: { "BAD-NAME": "1" } }] }, /env\.BAD-NAME: invalid key: an environment variable name/],
+    [{ standalone: false }, /^runtime\.standalone: false needs a client scenario \(runtime\.clients\) that gives the service what it needs$/],
   ])("refuses %j naming the field", (runtime, message) => {
     expect(parse(runtime).error).toMatch(message);
   });

@@ -22,7 +22,7 @@ export function register(program: Command): void {
       .argument("[image]", "catalog image")
       .description("resolve the newest pins for an image's inputs (git refs, downloads, Debian packages, parents), print the changes, write the lock")
       .option("--all", "every image of the catalog")
-      .option("--only <kinds>", "only these input kinds, comma-separated: debian, git, url, image")
+      .option("--only <kinds>", "only these input kinds, comma-separated: debian, git, url, image, source, npm")
       .option("--snapshot <ts>", "Debian snapshot to resolve at: a timestamp like 20261129T000000Z, or latest")
       .option("--dry-run", "print the changes, write nothing"),
   ).action(async (name: string | undefined, flags: RefreshFlags) => {
