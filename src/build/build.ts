@@ -85,10 +85,32 @@ export async function planBuild(req: BuildRequest, ctx: BuildContext): Promise<{
     lock,
     storeDir: store.dir,
     parentDigests,
+    parentsEpoch: await parentsEpochOf(parentDigests, store),
     labels: metadataLabels(meta, image.def),
     extraBuildArgs: { ...metadataBuildArgs(meta), ...lockBuildArgs(lock) },
   });
   return { image, lock, plan, store };
+}
+
+/**
+ * The latest creation time (seconds) among the parents' platforms. A child is never dated before
+ * its parents: an older BuildKit's rewrite-timestamp re-stamps the parent's layers to the child's
+ * date, a newer one keeps them, and only when no parent file is newer than the child's date do both
+ * write the same bytes.
+ */
+async function parentsEpochOf(parentDigests: Record<string, string>, store: OciStore): Promise<number | undefined> {
+  let latest: number | undefined;
+  for (const digest of Object.values(parentDigests)) {
+    const index = await store.readJson<{ manifests?: { digest: string }[] }>(digest);
+    for (const m of index.manifests ?? []) {
+      const manifest = await store.readJson<{ config?: { digest: string } }>(m.digest);
+      if (!manifest.config) continue; // an attached artifact, not a platform image
+      const config = await store.readJson<{ created?: string }>(manifest.config.digest);
+      const t = config.created ? Math.floor(Date.parse(config.created) / 1000) : NaN;
+      if (!Number.isNaN(t)) latest = Math.max(latest ?? t, t);
+    }
+  }
+  return latest;
 }
 
 /**

@@ -31,6 +31,17 @@ describe("Dockerfile rules", () => {
     expect(rules(GOOD)).toEqual([]);
   });
 
+  it("rejects ARG and EXPOSE in a target's own stages (their history lines depend on the BuildKit version), not in build stages", () => {
+    const df = `FROM debian AS build\nARG TARGETARCH\nRUN --mount=type=bind,from=debs,source=\${TARGETARCH},target=/debs true\nFROM scratch AS files\nEXPOSE 80\nFROM files\nARG TARGETARCH\nCOPY --from=build /out /app\nUSER 2000\nHEALTHCHECK CMD x\n`;
+    expect(rules(df)).toEqual(["5:engine-neutral-history", "7:engine-neutral-history"]);
+  });
+
+  it("accepts a stage per architecture picked with the global TARGETARCH, only when every platform has its stage", () => {
+    const df = (arches: string[]) => arches.map((a) => `FROM scratch AS files-${a}\nCOPY ${a}.tar /\n`).join("") + "FROM files-${TARGETARCH}\nUSER 2000\nHEALTHCHECK CMD x\n";
+    expect(rules(df(["amd64", "arm64"]))).toEqual([]);
+    expect(rules(df(["amd64"]))).toEqual(["3:from-source"]);
+  });
+
   it("rejects tags, unknown images and build-arg images in FROM", () => {
     const df = `ARG BASE=alpine\nFROM debian:latest AS a\nFROM debian@sha256:${"0".repeat(64)} AS b\nFROM ubuntu AS c\nFROM \${BASE} AS d\nFROM \${OTHER}\nUSER 1\nHEALTHCHECK CMD x\n`;
     expect(rules(df)).toEqual(["2:from-tag", "3:from-tag", "4:from-source", "5:from-source", "6:from-source"]);

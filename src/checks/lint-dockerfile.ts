@@ -8,6 +8,16 @@ import type { Finding } from "./findings.ts";
 import { isRootUser } from "./policy.ts";
 import { stageChain, targetStage, type ParsedDockerfile, type Stage } from "./dockerfile.ts";
 
+/**
+ * Instructions whose history line Dockerfile frontends of different BuildKit versions write
+ * differently (`ARG TARGETARCH` / `ARG TARGETARCH=amd64`, `EXPOSE map[80/tcp:{}]` / `EXPOSE [80/tcp]`):
+ * in an image's own stages they make its digest depend on the engine that built it.
+ */
+const ENGINE_DEPENDENT_HISTORY: Record<string, string> = {
+  ARG: "use the global platform ARGs in FROM (a stage per architecture) or `dpkg --print-architecture` in RUN",
+  EXPOSE: "list the ports in the image's README and runtime.ports instead",
+};
+
 /** The named context kiln fills with the locked .debs (see src/lock/prepare.ts). */
 export const LOCKED_DEBS_CONTEXT = "debs";
 
@@ -34,7 +44,7 @@ export function lintDockerfile(file: string, df: ParsedDockerfile, def: ImageDef
 
   const parents = new Set(Object.keys(def.parents).map((p) => p.toLowerCase()));
   for (const stage of df.stages) {
-    checkFrom(stage, df, parents, at);
+    checkFrom(stage, df, parents, def.platforms, at);
     for (const ins of stage.instructions) {
       if (ins.keyword !== "RUN" || !APT_INSTALL.test(ins.args)) continue;
       const mountsDebs = ins.flags.some((f) => f.name === "mount" && f.value.split(",").some((kv) => kv === `from=${LOCKED_DEBS_CONTEXT}`));
@@ -53,6 +63,10 @@ export function lintDockerfile(file: string, df: ParsedDockerfile, def: ImageDef
         at(ins.line, "final-stage-run", `${label} runs a command; runtime stages copy results from build stages (or set runtime.allowRunInFinalStage)`);
       }
     }
+    for (const ins of stageChain(df, stage).flatMap((s) => s.instructions)) {
+      const fix = ENGINE_DEPENDENT_HISTORY[ins.keyword];
+      if (fix) at(ins.line, "engine-neutral-history", `${label}: ${ins.keyword} writes a history line that differs between BuildKit versions, so the digest would depend on the engine; ${fix}`);
+    }
     const user = finalSetting(df, stage, "USER", inherited);
     // Tool images used as build stages may be declared to run as root (their children's RUN steps install things).
     const rootDeclared = t.runtime.tooling && isRootUser(t.runtime.user);
@@ -67,9 +81,22 @@ export function lintDockerfile(file: string, df: ParsedDockerfile, def: ImageDef
   return out;
 }
 
-function checkFrom(stage: Stage, df: ParsedDockerfile, parents: Set<string>, at: (line: number, rule: string, message: string) => void): void {
+/**
+ * `FROM name-${TARGETARCH}` picks one of the Dockerfile's own stages per platform; the name
+ * each of the image's platforms gives must be an earlier stage.
+ */
+function isStagePerArchitecture(stage: Stage, df: ParsedDockerfile, platforms: readonly string[]): boolean {
+  const earlier = new Set(df.stages.slice(0, stage.index).map((s) => s.name));
+  return platforms.every((p) => {
+    const name = stage.from.replace(/\$\{TARGETARCH\}|\$TARGETARCH\b/g, p.split("/")[1] ?? "").toLowerCase();
+    return !name.includes("$") && earlier.has(name);
+  });
+}
+
+function checkFrom(stage: Stage, df: ParsedDockerfile, parents: Set<string>, platforms: readonly string[], at: (line: number, rule: string, message: string) => void): void {
   const from = stage.from;
   if (from.toLowerCase() === "scratch") return;
+  if (from.includes("$") && isStagePerArchitecture(stage, df, platforms)) return;
   if (from.includes("$")) {
     at(stage.line, "from-source", `FROM ${from} depends on a build argument: name a catalog parent, an earlier stage or scratch`);
     return;

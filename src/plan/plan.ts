@@ -41,6 +41,8 @@ export interface PlanInputs {
   storeDir: string;
   /** Parent name (as in `def.parents`) -> index digest in the store. */
   parentDigests: Record<string, string>;
+  /** The parents' latest creation time (seconds): the build is never dated earlier. */
+  parentsEpoch?: number;
   /** Labels and build args from git metadata and the lock, computed by the caller. */
   labels: Record<string, string>;
   extraBuildArgs: Record<string, string>;
@@ -64,7 +66,8 @@ export function makePlan(inp: PlanInputs): BuildPlan {
     throw new KilnError(`image ${image.name} has no target "${targetName}"`, `targets: ${Object.keys(def.targets).join(", ")}`);
   }
   const platforms = resolvePlatforms(request.platforms, target.platforms ?? def.platforms, image.name);
-  const sourceDateEpoch = lock?.debian ? snapshotToEpoch(lock.debian.snapshot) : (def.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH);
+  const ownEpoch = lock?.debian ? snapshotToEpoch(lock.debian.snapshot) : (def.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH);
+  const sourceDateEpoch = Math.max(ownEpoch, inp.parentsEpoch ?? 0);
 
   const placeholders = {
     snapshotDate: lock?.debian ? `${lock.debian.snapshot.slice(0, 4)}-${lock.debian.snapshot.slice(4, 6)}-${lock.debian.snapshot.slice(6, 8)}` : undefined,

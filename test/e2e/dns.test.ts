@@ -82,7 +82,6 @@ describe("dns", () => {
     for (const unused of ["knot", "adduser", "debconf", "perl-base", "libjs-jquery", "libc6"]) expect(packages).not.toContain(unused);
     expect((img.config.history ?? []).filter((h) => /\bRUN\b/.test(h.created_by ?? ""))).toEqual([]);
     expect(img.config.config.User).toBe("2000:2000");
-    expect(Object.keys(img.config.config.ExposedPorts ?? {}).sort()).toEqual(["5353/tcp", "5353/udp", "8453/tcp", "8853/tcp"]);
     console.log(`${platform}: dns ${(img.compressed / 1e6).toFixed(2)} MB compressed`);
     expect(img.compressed).toBeLessThan(20e6);
   });

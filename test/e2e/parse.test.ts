@@ -73,7 +73,6 @@ describe("parse", () => {
     const config = img.config.config as typeof img.config.config & { Volumes?: Record<string, unknown>; WorkingDir?: string };
     expect(config.User).toBe("2000:2000");
     expect(config.Healthcheck?.Test).toEqual(["CMD", "/boot/healthcheck.sh"]);
-    expect(Object.keys(config.ExposedPorts ?? {})).toEqual(["1337/tcp"]);
     expect(Object.keys(config.Volumes ?? {})).toEqual(["/data"]);
     expect(config.WorkingDir).toBe("/data");
     // No key or password in the config: they come from files.

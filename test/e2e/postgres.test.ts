@@ -69,7 +69,6 @@ describe("postgres", () => {
     expect(config.User).toBe("2000:2000");
     expect(config.Healthcheck?.Test[0]).toBe("CMD");
     expect(config.Healthcheck?.Test.join(" ")).toContain("pg_isready");
-    expect(Object.keys(config.ExposedPorts ?? {})).toEqual(["5432/tcp"]);
     expect(Object.keys(config.Volumes ?? {})).toEqual(["/data"]);
     console.log(`${platform}: postgres ${(img.compressed / 1e6).toFixed(2)} MB compressed`);
     expect(img.compressed).toBeLessThan(40e6);

@@ -82,6 +82,17 @@ describe("driver renderings", () => {
     }
   }
 
+  it("never dates a child before its parents (an older BuildKit would re-stamp the parents' layers)", () => {
+    const lock: Lock = { lockVersion: 1, image: "app", debian: { suite: "bookworm", snapshot: "20261201T000000Z", request: { set: "packages", packages: [], foreignArchitectures: [] }, packages: {} } };
+    const plan = (parentsEpoch?: number) =>
+      makePlan({ image: image({ name: "app", category: "experimental", description: "app" }), request: { ref: "app" }, settings: settingsSchema.parse({}), lock, storeDir: "/s", parentDigests: {}, parentsEpoch, labels: {}, extraBuildArgs: {} });
+    const own = Date.UTC(2026, 11, 1) / 1000;
+    expect(plan().sourceDateEpoch).toBe(own);
+    expect(plan(own - 86400).sourceDateEpoch).toBe(own);
+    expect(plan(own + 3 * 86400).sourceDateEpoch).toBe(own + 3 * 86400);
+    expect(plan(own + 3 * 86400).buildArgs.SOURCE_DATE_EPOCH).toBe(String(own + 3 * 86400));
+  });
+
   it("never puts secret values in the argv", () => {
     const plan = makePlan({
       image: image({ name: "x", category: "base", description: "x", secrets: ["netrc", "apt.conf"] }),
