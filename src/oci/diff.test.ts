@@ -22,9 +22,9 @@ const base: FixtureFile[] = [
   { path: "usr/bin/link", type: "symlink", linkname: "tool" },
 ];
 
-async function side(name: string, files: FixtureFile[][], config?: Record<string, unknown>): Promise<ImageSide> {
+async function side(name: string, files: FixtureFile[][], config?: Record<string, unknown>, layerAnnotations?: (Record<string, string> | undefined)[]): Promise<ImageSide> {
   const dir = path.join(tmp, name);
-  const { index } = await writeLayout(dir, { layers: files, ...(config ? { config } : {}) });
+  const { index } = await writeLayout(dir, { layers: files, ...(config ? { config } : {}), layerAnnotations });
   const store = await OciStore.open(dir);
   return { label: name, image: await store.require(index), blobPath: (d) => store.blobPath(d), readJson: (d) => store.readJson(d) };
 }
@@ -47,6 +47,16 @@ describe("diffImages", () => {
     expect(text).toContain("etc/app.conf: content");
     expect(text).toContain("usr/bin/tool: mode 0644 -> 0755");
     expect(text).toMatch(/2 differences\n$/);
+  });
+
+  it("reports a layer described differently though its bytes are the same (an annotation only one engine writes)", async () => {
+    const a = await side("plain", [base, [{ path: "app", content: "x" }]]);
+    const b = await side("marked", [base, [{ path: "app", content: "x" }]], undefined, [{ "buildkit/rewritten-timestamp": "1796356468" }]);
+    const d = await diffImages(a, b);
+    expect(d.identical).toBe(false);
+    expect(d.differences.map((x) => [x.scope, x.subject, x.kind, x.a, x.b])).toEqual([
+      ["linux/amd64 layer 0", "descriptor annotations[buildkit/rewritten-timestamp]", "added", "(none)", "1796356468"],
+    ]);
   });
 
   it("says identical for the same image", async () => {

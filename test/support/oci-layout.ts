@@ -26,6 +26,8 @@ export interface FixtureImage {
   history?: Record<string, unknown>[];
   architecture?: string;
   labels?: Record<string, string>;
+  /** Descriptor annotations per layer (by position). */
+  layerAnnotations?: (Record<string, string> | undefined)[];
 }
 
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -67,10 +69,11 @@ export async function writeLayout(dir: string, image: FixtureImage): Promise<{ i
   const arch = image.architecture ?? "amd64";
   const layers = [];
   const diffIds = [];
-  for (const files of image.layers) {
+  for (const [i, files] of image.layers.entries()) {
     const raw = await tarOf(files);
     diffIds.push(`sha256:${sha(raw)}`);
-    layers.push({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...(await putBlob(dir, gzipSync(raw))) });
+    const annotations = image.layerAnnotations?.[i];
+    layers.push({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...(await putBlob(dir, gzipSync(raw))), ...(annotations ? { annotations } : {}) });
   }
   const config = {
     architecture: arch,
