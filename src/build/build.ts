@@ -22,6 +22,7 @@ import { storeRefOf } from "../lock/resolve.ts";
 import type { Lock } from "../lock/schema.ts";
 import { loadImage as loadIntoDocker, pushImage } from "../oci/publish.ts";
 import { OciStore } from "../oci/store.ts";
+import { removeEngineMarks } from "../oci/engine-marks.ts";
 import { cacheDir, catalogRoot, storeDir } from "../paths.ts";
 import { makePlan, splitRef, type BuildRequest } from "../plan/plan.ts";
 import { EXPORT_DIR, SECRETS_DIR, WORK_DIR, type BuildPlan, type EngineTarget } from "../plan/types.ts";
@@ -181,6 +182,7 @@ export async function buildImage(req: BuildOptions, ctx: BuildContext): Promise<
       }
       throw new KilnError(`build of ${plan.ref} failed: ${first}`, "nothing was stored, loaded or pushed");
     }
+    await removeEngineMarks(exportDir);
     const stored = await store.importLayout(exportDir, plan.ref, {
       "dev.kiln.platforms": plan.platforms.join(","),
       "dev.kiln.source-date-epoch": String(plan.sourceDateEpoch),

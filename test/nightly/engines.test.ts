@@ -1,11 +1,11 @@
 /**
  * The same catalog on kiln's own BuildKit: the catalog's buildkitd through the buildctl driver, and
  * a buildx builder of two such buildkitd nodes (remote driver, one platform each). `debian`,
- * `base:runtime` and `router` must give the same index digests on both. BuildKit inside dockerd
- * (docker 26's, an older BuildKit) must agree too, as far as two versions can (docs/engines.md):
- * `debian` and `base:runtime` (built from scratch) to the digest; `router` (built on a parent) in
- * config, layers and everything else, its manifests differing only in the mark the older version
- * puts on the parent's layers (`buildkit/rewritten-timestamp`). Every buildkitd is started by `kiln engine setup --buildkit` from the
+ * `base:runtime` and `router` must give the same index digests on both, and the same as BuildKit
+ * inside dockerd (docker 26's, an older BuildKit): the catalog keeps ARG and EXPOSE out of its
+ * images' own stages, never dates a child before its parents, and kiln stores images without
+ * BuildKit's version-dependent layer marks (docs/engines.md). On a difference the test prints the
+ * `kiln diff` before it fails. Every buildkitd is started by `kiln engine setup --buildkit` from the
  * buildkit image kiln built (mutual TLS, buildctl from the image). Also: a client certificate
  * from another node's CA is refused, and a registry cache exported by one node is imported by a
  * fresh one (steps reported CACHED, digests unchanged).
@@ -85,7 +85,7 @@ afterAll(async () => {
 }, 900_000); // each node's /data holds its whole build state: removing the volumes takes minutes
 
 describe("the same digests on every engine", () => {
-  it("buildctl driver on kiln's buildkitd: debian, base:runtime and router as the Docker engine builds them", async () => {
+  it("buildctl driver on kiln's buildkitd: debian, base:runtime and router, the same digests as docker buildx on the Docker engine", async () => {
     const node = await startNode("a", 12341);
     const store = await storeCopy("buildctl");
     const status = await kiln(["engine", "status"], { ...env, ...node.settings });
@@ -99,18 +99,12 @@ describe("the same digests on every engine", () => {
       const { digest } = await buildDigest(ref, { ...node.settings, KILN_STORE: store });
       console.log(`buildctl: ${ref} ${((Date.now() - started) / 1000).toFixed(0)} s, ${digest === viaDocker[ref] ? "the same digest as" : "a different digest from"} the Docker engine`);
       viaBuildctl[ref] = digest;
-      if (ref !== "router") {
-        expect(digest, ref).toBe(viaDocker[ref]);
-        continue;
+      if (digest !== viaDocker[ref]) {
+        const diff = await kiln(["diff", `oci:${env.KILN_STORE}@${viaDocker[ref]}`, `oci:${store}@${digest}`], env);
+        console.log(diff.stdout.split("\n").slice(0, 20).join("\n"));
       }
-      // Built on a parent: the older BuildKit marks the parent's layers it re-stamped (to the same
-      // bytes); nothing else may differ.
-      const diff = await kiln(["diff", "--json", `oci:${env.KILN_STORE}@${viaDocker[ref]}`, `oci:${store}@${digest}`], env);
-      const found = (JSON.parse(diff.stdout) as { differences: { scope: string; subject: string; kind: string }[] }).differences;
-      console.log(diff.stdout.slice(0, 2000));
-      expect(found.length).toBeGreaterThan(0);
-      for (const d of found) expect(d, JSON.stringify(d)).toMatchObject({ scope: expect.stringMatching(/^linux\/(amd64|arm64) layer 0$/), subject: "descriptor annotations[buildkit/rewritten-timestamp]", kind: "removed" });
     }
+    expect(viaBuildctl).toEqual(viaDocker);
   });
 
   it("a client certificate from another buildkitd's CA is refused", async () => {
