@@ -59,6 +59,18 @@ export function cyclonedxBom(s: SbomSubject): Models.Bom {
       }),
     );
   }
+  for (const n of s.npm) {
+    components.push(
+      new Models.Component(ComponentType.Library, n.name, {
+        bomRef: `npm:${n.input}:${n.path}`,
+        version: n.version,
+        purl: n.purl,
+        hashes: new Models.HashDictionary([[HashAlgorithm["SHA-512"], n.sha512]]),
+        externalReferences: new Models.ExternalReferenceRepository([new Models.ExternalReference(n.url, ExternalReferenceType.Distribution)]),
+        properties: new Models.PropertyRepository([property("kiln:input", "npm"), property("kiln:npm:input", n.input), property("kiln:npm:path", n.path)]),
+      }),
+    );
+  }
   for (const p of s.parents) {
     const digest = parentDigest(p);
     components.push(

@@ -14,7 +14,7 @@ import type { OciManifest, OciStore } from "../oci/store.ts";
 import { catalogRoot } from "../paths.ts";
 import { readImageContents } from "./contents.ts";
 import { cyclonedxJson } from "./cyclonedx.ts";
-import { gitSources, isoTime, lockedPins, parentImages, pinnedPackages, platformDownloads, type NamedLock, type SbomSubject } from "./inventory.ts";
+import { gitSources, isoTime, lockedPins, parentImages, pinnedPackages, platformDownloads, npmPackages, type NamedLock, type SbomSubject } from "./inventory.ts";
 import { spdxJson } from "./spdx.ts";
 
 export const SBOM_FORMATS = ["spdx", "cyclonedx"] as const;
@@ -88,6 +88,7 @@ export async function sbomSubject(store: OciStore, ref: string, platform: string
     packages,
     git: gitSources(own),
     downloads: platformDownloads(own, platform),
+    npm: npmPackages(own),
     parents,
   };
 }

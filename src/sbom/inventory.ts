@@ -44,6 +44,18 @@ export interface SbomDownload {
   hash: string;
 }
 
+export interface SbomNpmPackage {
+  /** The npm input of the definition it comes from (`parse-server`). */
+  input: string;
+  name: string;
+  version: string;
+  /** Its path in the package-lock (`node_modules/a/node_modules/b`). */
+  path: string;
+  url: string;
+  sha512: string;
+  purl: string;
+}
+
 export interface SbomParent {
   /** The name the image's definition gives the parent (`base-runtime`). */
   name: string;
@@ -68,6 +80,7 @@ export interface SbomSubject {
   packages: SbomPackage[];
   git: SbomGitSource[];
   downloads: SbomDownload[];
+  npm: SbomNpmPackage[];
   parents: SbomParent[];
 }
 
@@ -154,6 +167,30 @@ export function platformDownloads(lock: Lock, platform: string): SbomDownload[] 
     else if (pin.sha512) out.push({ name, url: pin.url, algorithm: "sha512", hash: pin.sha512 });
   }
   return out.sort(byName);
+}
+
+/** The package name a package-lock path ends with: `node_modules/@scope/name` -> `@scope/name`. */
+export function npmPackageName(lockPath: string): string {
+  return lockPath.slice(lockPath.lastIndexOf("node_modules/") + "node_modules/".length);
+}
+
+export function npmPurl(name: string, version: string): string {
+  const slash = name.startsWith("@") ? name.indexOf("/") : -1;
+  return new PackageURL("npm", slash > 0 ? name.slice(0, slash) : undefined, slash > 0 ? name.slice(slash + 1) : name, version, undefined, undefined).toString();
+}
+
+/** Every npm package the image's lock pins (each input's package-lock), ordered by input and path. */
+export function npmPackages(lock: Lock): SbomNpmPackage[] {
+  return Object.entries(lock.npm ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([input, l]) =>
+      [...l.packages]
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+        .map((p) => {
+          const name = npmPackageName(p.path);
+          return { input, name, version: p.version, path: p.path, url: p.url, sha512: p.sha512, purl: npmPurl(name, p.version) };
+        }),
+    );
 }
 
 /** The image's parents as its lock pins them; `layersOf` gives a manifest's layer digests when the store has it. */

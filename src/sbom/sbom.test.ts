@@ -5,7 +5,7 @@ import type { Lock } from "../lock/schema.ts";
 import { parseDpkgStatus, resolveInImage, type ImageContents } from "./contents.ts";
 import { cyclonedxJson } from "./cyclonedx.ts";
 import { derivedUuid, ociPurl } from "./identity.ts";
-import { debPurl, gitSources, lockedPins, parentImages, pinnedPackages, platformDownloads, type SbomSubject } from "./inventory.ts";
+import { debPurl, gitSources, lockedPins, npmPackages, npmPurl, parentImages, pinnedPackages, platformDownloads, type SbomSubject } from "./inventory.ts";
 import { spdxJson } from "./spdx.ts";
 
 const sha = (c: string) => c.repeat(64);
@@ -24,6 +24,16 @@ const appLock: Lock = {
   downloads: {
     notes: { any: { url: "https://example.org/notes.txt", sha512: "e".repeat(128) } },
     tool: { "linux/amd64": { url: "https://example.org/tool-amd64", sha256: sha("d") }, "linux/arm64": { url: "https://example.org/tool-arm64", sha256: sha("f") } },
+  },
+  npm: {
+    server: {
+      lockfile: "context/package-lock.json",
+      sha256: sha("5"),
+      packages: [
+        { path: "node_modules/parse-server", version: "7.5.2", url: "https://registry.npmjs.org/parse-server/-/parse-server-7.5.2.tgz", sha512: "a".repeat(128) },
+        { path: "node_modules/@babel/runtime", version: "7.26.0", url: "https://registry.npmjs.org/@babel/runtime/-/runtime-7.26.0.tgz", sha512: "b".repeat(128) },
+      ],
+    },
   },
   parents: {
     "base-runtime": { ref: "base:runtime", index: `sha256:${sha("1")}`, manifests: { "linux/amd64": `sha256:${sha("2")}` } },
@@ -55,6 +65,7 @@ function subject(): SbomSubject {
     packages: pinnedPackages("app", contents(), lockedPins(chain, "amd64"), "kiln build app"),
     git: gitSources(appLock),
     downloads: platformDownloads(appLock, "linux/amd64"),
+    npm: npmPackages(appLock),
     parents: parentImages(appLock, "linux/amd64", ["sha256:l1", "sha256:l2", "sha256:l3"], (m) => (m === `sha256:${sha("2")}` ? ["sha256:l1", "sha256:l2"] : ["sha256:x"])),
   };
 }
@@ -64,6 +75,12 @@ describe("package identity", () => {
     expect(debPurl("libstdc++6", "1:12.2.0-14", "amd64", "bookworm")).toBe("pkg:deb/debian/libstdc%2B%2B6@1:12.2.0-14?arch=amd64&distro=bookworm");
     expect(debPurl("tzdata", "2026f-0+deb12u1", "all", "bookworm")).toBe("pkg:deb/debian/tzdata@2026f-0+deb12u1?arch=all&distro=bookworm");
     expect(ociPurl("router:image", `sha256:${sha("1")}`, "linux/arm64")).toBe(`pkg:oci/router@sha256:${sha("1")}?arch=arm64`);
+  });
+
+  it("writes npm purls, scoped packages with their namespace encoded", () => {
+    expect(npmPurl("parse-server", "7.5.2")).toBe("pkg:npm/parse-server@7.5.2");
+    expect(npmPurl("@babel/runtime", "7.26.0")).toBe("pkg:npm/%40babel/runtime@7.26.0");
+    expect(npmPackages(appLock).map((n) => `${n.input} ${n.name} ${n.path}`)).toEqual(["server @babel/runtime node_modules/@babel/runtime", "server parse-server node_modules/parse-server"]);
   });
 
   it("derives RFC 4122 version 5 UUIDs", () => {
@@ -138,7 +155,9 @@ describe("documents", () => {
     expect(doc.creationInfo.created).toBe("2026-12-03T02:15:27Z");
     expect(doc.documentNamespace).toBe(`urn:uuid:${derivedUuid(`spdx sha256:${sha("9")} linux/amd64 sha256:${sha("8")}`)}`);
     const rel = (t: string) => doc.relationships.filter((r: { relationshipType: string }) => r.relationshipType === t).length;
-    expect([rel("CONTAINS"), rel("GENERATED_FROM"), rel("DEPENDS_ON"), rel("DESCENDANT_OF"), rel("BUILD_DEPENDENCY_OF")]).toEqual([3, 1, 2, 1, 1]);
+    expect([rel("CONTAINS"), rel("GENERATED_FROM"), rel("DEPENDS_ON"), rel("DESCENDANT_OF"), rel("BUILD_DEPENDENCY_OF")]).toEqual([3, 1, 2 + 2, 1, 1]);
+    const server = doc.packages.find((p: { name: string }) => p.name === "parse-server");
+    expect([server.versionInfo, server.downloadLocation, server.checksums[0].algorithm, server.externalRefs[0].referenceLocator]).toEqual(["7.5.2", "https://registry.npmjs.org/parse-server/-/parse-server-7.5.2.tgz", "SHA512", "pkg:npm/parse-server@7.5.2"]);
     expect(doc.hasExtractedLicensingInfos.map((l: { licenseId: string }) => l.licenseId)).toEqual(["LicenseRef-public-domain"]);
     const std = doc.packages.find((p: { name: string }) => p.name === "libstdc++6");
     expect(std.checksums).toEqual([{ algorithm: "SHA256", checksumValue: sha("c") }]);
@@ -155,7 +174,9 @@ describe("documents", () => {
     expect(bom.metadata.timestamp).toBe("2026-12-03T02:15:27.000Z");
     const builder = bom.components.find((c: { "bom-ref": string }) => c["bom-ref"] === "parent:base-builder");
     expect([builder.scope, builder.version]).toEqual(["excluded", `sha256:${sha("3")}`]);
-    expect(bom.dependencies.find((d: { ref: string }) => d.ref === "image").dependsOn).toHaveLength(3 + 1 + 2 + 2);
+    expect(bom.dependencies.find((d: { ref: string }) => d.ref === "image").dependsOn).toHaveLength(3 + 1 + 2 + 2 + 2);
+    const babel = bom.components.find((c: { purl?: string }) => c.purl === "pkg:npm/%40babel/runtime@7.26.0");
+    expect([babel.name, babel.version, babel.hashes[0].alg]).toEqual(["@babel/runtime", "7.26.0", "SHA-512"]);
   });
 
   it("rejects a document the schemas do not allow (the validators can fail)", async () => {

@@ -1,7 +1,8 @@
 /**
  * SPDX 2.3 JSON from an SbomSubject. The document describes the platform's
  * image; the image CONTAINS its Debian packages, is GENERATED_FROM its git
- * sources, DEPENDS_ON its downloads, is a DESCENDANT_OF the parent it is built
+ * sources, DEPENDS_ON its downloads and npm packages (the lock does not say which of them the
+ * build only used), is a DESCENDANT_OF the parent it is built
  * on; build-stage parents are a BUILD_DEPENDENCY_OF it. Everything is derived
  * from the subject: the namespace from the image's digests, the time from its SOURCE_DATE_EPOCH.
  */
@@ -110,6 +111,11 @@ export function spdxDocument(s: SbomSubject): SpdxDocument {
     const deb = { name: p.name, versionInfo: p.version, supplier: "Organization: Debian", downloadLocation: p.downloadLocation, primaryPackagePurpose: "LIBRARY" as const };
     const checksums: SpdxChecksum[] = [{ algorithm: "SHA256", checksumValue: p.sha256 }];
     add(spdxPackage({ SPDXID: id("deb", `${p.name}-${p.architecture}`), ...deb, checksums, licenseDeclared: p.licenses?.expression ?? NOASSERTION, externalRefs: purlRef(p.purl) }), "CONTAINS");
+  }
+  for (const n of s.npm) {
+    const checksums: SpdxChecksum[] = [{ algorithm: "SHA512", checksumValue: n.sha512 }];
+    const npm = { name: n.name, versionInfo: n.version, downloadLocation: n.url, primaryPackagePurpose: "LIBRARY" as const, comment: `npm input ${n.input}: ${n.path}` };
+    add(spdxPackage({ SPDXID: id("npm", `${n.input}-${n.path}`), ...npm, checksums, externalRefs: purlRef(n.purl) }), "DEPENDS_ON");
   }
   for (const g of s.git) {
     const source = { name: g.name, versionInfo: g.commit, downloadLocation: `git+${g.url}@${g.commit}`, comment: `git source ${g.url} at ${g.ref}` };

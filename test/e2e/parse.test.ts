@@ -9,9 +9,12 @@
  * wrong application id and a wrong REST API key refused, a class a client may not make
  * refused, the object seen as a row with psql, and served again after a restart.
  */
+import fs from "node:fs/promises";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, proofPlatformFlags, proofPlatforms, readImage, type Built } from "./base-family.ts";
-import { kiln } from "./helpers.ts";
+import { kiln, REPO } from "./helpers.ts";
+import { cyclonedxErrors, spdxErrors } from "../support/sbom-schemas.ts";
 
 const env = familyEnv();
 let parse: Built;
@@ -85,6 +88,24 @@ describe("parse", () => {
     const [amd64, arm64] = await Promise.all(["linux/amd64", "linux/arm64"].map((p) => readImage(env, parse.digest, p)));
     const shared = amd64!.manifest.layers.filter((l) => arm64!.manifest.layers.some((o) => o.digest === l.digest));
     expect(shared.filter((l) => l.size > 10e6)).toHaveLength(1);
+  });
+
+  it("its SBOMs list the npm packages with the lock's sha512, parse-server at the version the image holds", async () => {
+    const lock = JSON.parse(await fs.readFile(path.join(REPO, "images/parse/kiln.lock.json"), "utf8")) as { npm: Record<string, { packages: { path: string; version: string; sha512: string }[] }> };
+    const pinned = lock.npm["parse-server"]!.packages.find((p) => p.path === "node_modules/parse-server")!;
+    const img = await readImage(env, parse.digest, "linux/amd64");
+    const installed = JSON.parse((await img.read("app/node_modules/parse-server/package.json"))!.toString("utf8")) as { version: string };
+    expect(installed.version).toBe(pinned.version);
+    const [spdx, cdx] = await Promise.all(["spdx", "cyclonedx"].map((f) => kiln(["sbom", "parse", "--platform", "linux/amd64", "--format", f], env)));
+    expect(spdx!.code, spdx!.stderr).toBe(0);
+    expect(spdxErrors(spdx!.stdout)).toEqual([]);
+    expect(await cyclonedxErrors(cdx!.stdout)).toEqual([]);
+    const pkg = (JSON.parse(spdx!.stdout) as { packages: { name: string; versionInfo?: string; checksums?: { algorithm: string; checksumValue: string }[]; externalRefs?: { referenceLocator: string }[] }[] }).packages;
+    const server = pkg.find((p) => p.name === "parse-server")!;
+    expect(server.checksums).toEqual([{ algorithm: "SHA512", checksumValue: pinned.sha512 }]);
+    expect(server.externalRefs![0]!.referenceLocator).toBe(`pkg:npm/parse-server@${pinned.version}`);
+    const total = Object.values(lock.npm).reduce((n, l) => n + l.packages.length, 0);
+    expect(pkg.filter((p) => p.externalRefs?.[0]?.referenceLocator.startsWith("pkg:npm/"))).toHaveLength(total);
   });
 
   it(`passes kiln test on ${proofPlatforms().join(" and ")}, the REST proofs beside postgres included`, async () => {
