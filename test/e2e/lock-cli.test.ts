@@ -84,7 +84,7 @@ describe("kiln lock / refresh", () => {
   });
 
   it("bad input gets one line and a non-zero exit", async () => {
-    expect(await kiln("refresh", "--only", "git,npm", "app")).toEqual({ code: 1, out: "", err: 'kiln: --only: unknown input kind "npm"; choose from debian, git, url, image\n' });
+    expect(await kiln("refresh", "--only", "git,pypi", "app")).toEqual({ code: 1, out: "", err: `kiln: --only: unknown input kind "pypi"; choose from debian, git, url, image, source, npm\n` });
     expect((await kiln("refresh", "nope")).err).toMatch(/^kiln: unknown image "nope"/);
     expect((await kiln("refresh", "app", "--snapshot", "yesterday")).err).toBe('kiln: --snapshot: "yesterday" is not a snapshot timestamp; use a timestamp like 20261129T000000Z, or latest\n');
     const offline = await kiln("refresh", "app", "--offline");
