@@ -13,6 +13,7 @@ import { readImageFiles } from "../oci/layers.ts";
 import { writeAtomic, type OciStore, type StoredImage } from "../oci/store.ts";
 import { KilnError } from "../errors.ts";
 import { run } from "../util/run.ts";
+import { probe } from "./probe.ts";
 import { ensureTlsMaterial, type TlsMaterial } from "./tls-material.ts";
 
 /** Where each buildkitd's TLS material and client live, one folder per container name. */
@@ -156,8 +157,9 @@ export async function setupBuildkitd(store: OciStore, image: StoredImage, hostMa
 
 /** The kiln buildkitd containers on this engine: name, state and image, for `kiln engine status`. */
 export async function listBuildkitds(): Promise<{ name: string; state: string; image: string; ports: string }[]> {
-  const r = await run("docker", ["ps", "--all", "--filter", `label=${BUILDKITD_LABEL}`, "--format", `{{.Names}}\t{{.State}}\t{{.Label "${BUILDKITD_LABEL}"}}\t{{.Ports}}`], { what: "list buildkitd containers", allowFailure: true });
-  if (r.code !== 0) return [];
+  // Bounded like every engine probe: a busy daemon must not hold `kiln engine status` (it reports the daemon itself).
+  const r = await probe("docker", ["ps", "--all", "--filter", `label=${BUILDKITD_LABEL}`, "--format", `{{.Names}}\t{{.State}}\t{{.Label "${BUILDKITD_LABEL}"}}\t{{.Ports}}`], { timeoutMs: 5000 });
+  if (!r.ok) return [];
   return r.stdout
     .toString()
     .split("\n")
