@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { diskFullError, isKilnError } from "../errors.ts";
 import { commandsFor } from "./commands/index.ts";
+import { exitAfterOutput } from "./exit.ts";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("kiln")
@@ -27,9 +28,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   (e: unknown) => {
     process.stderr.write(`kiln: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(70);
+    exitAfterOutput(70);
   },
 );
