@@ -13,6 +13,7 @@ import { readImageFiles } from "../oci/layers.ts";
 import { writeAtomic, type OciStore, type StoredImage } from "../oci/store.ts";
 import { KilnError } from "../errors.ts";
 import { run } from "../util/run.ts";
+import { buildctlConnectionArgs } from "./detect.ts";
 import { probe } from "./probe.ts";
 import { ensureTlsMaterial, type TlsMaterial } from "./tls-material.ts";
 
@@ -103,17 +104,12 @@ export async function extractBuildctl(store: OciStore, manifestDigest: string, d
   return file;
 }
 
-/** buildctl's connection flags for one buildkitd. */
-export function buildctlArgs(c: Pick<BuildkitdConnection, "address" | "tls">): string[] {
-  return ["--addr", c.address, "--tlscacert", c.tls.ca, "--tlscert", c.tls.cert, "--tlskey", c.tls.key];
-}
-
 /** Polls `buildctl debug workers` through TLS until it answers; the container's log when it never does. */
 async function waitAnswering(c: BuildkitdConnection, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < until) {
-    const r = await run(c.buildctl, [...buildctlArgs(c), "debug", "workers"], { what: "buildctl debug workers", allowFailure: true });
+    const r = await run(c.buildctl, [...buildctlConnectionArgs({ buildkitHost: c.address, tls: c.tls }), "debug", "workers"], { what: "buildctl debug workers", allowFailure: true });
     if (r.code === 0) return;
     last = r.stderr.trim().split("\n").pop() ?? "";
     await new Promise((res) => setTimeout(res, 1000));

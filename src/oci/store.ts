@@ -16,6 +16,11 @@ import { removeOrphans, temporaryName } from "../util/temp.ts";
 export const MEDIA_INDEX = "application/vnd.oci.image.index.v1+json";
 export const MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+/** An image index (OCI) or manifest list (Docker): a descriptor whose blob lists other manifests. */
+export function isIndexMediaType(mediaType: string | undefined): boolean {
+  return mediaType === MEDIA_INDEX || mediaType === DOCKER_LIST;
+}
 export const REF_ANNOTATION = "org.opencontainers.image.ref.name";
 
 export interface Descriptor {
@@ -140,7 +145,7 @@ export class OciStore {
 
   private async describe(top: Descriptor): Promise<StoredImage> {
     const manifests: Record<string, Descriptor> = {};
-    if (top.mediaType === MEDIA_INDEX || top.mediaType === DOCKER_LIST) {
+    if (isIndexMediaType(top.mediaType)) {
       const idx = await this.readJson<OciIndex>(top.digest);
       for (const m of idx.manifests) {
         // Attestation manifests carry platform unknown/unknown: not an image.
