@@ -7,7 +7,6 @@ import {
   detectEngine,
   foreignEmulator,
   parseBinfmtEntry,
-  parseBuilderInspect,
   parseDockerInfo,
   parseWorkerPlatforms,
   type EngineProbes,
@@ -238,29 +237,6 @@ describe("probe parsers", () => {
     expect(parseDockerInfo(JSON.stringify({ ServerVersion: "", ClientInfo: { Version: "28.2.2" } }), false).answers).toBe(false);
     expect(parseDockerInfo(JSON.stringify({ ServerVersion: "20.10", Driver: "overlay2", DriverStatus: [["Backing Filesystem", "extfs"]] }), true).containerdStore).toBe(false);
     expect(parseDockerInfo("", false).answers).toBe(false);
-  });
-
-  it("reads docker buildx inspect text", () => {
-    const out = `Name:          default
-Driver:        docker
-Last Activity: 2026-11-29 17:52:30 +0000 UTC
-
-Nodes:
-Name:             default
-Endpoint:         default
-Status:           running
-BuildKit version: v0.0.0+unknown
-Platforms:        linux/amd64, linux/amd64/v2, linux/arm64
-`;
-    expect(parseBuilderInspect(out)).toEqual({
-      name: "default",
-      driver: "docker",
-      status: "running",
-      buildkitVersion: "v0.0.0+unknown",
-      platforms: ["linux/amd64", "linux/amd64/v2", "linux/arm64"],
-      error: undefined,
-    });
-    expect(parseBuilderInspect("Name: default\nDriver:\nError: Cannot connect to the Docker daemon\n").error).toBe("Cannot connect to the Docker daemon");
   });
 
   it("reads buildctl worker platforms", () => {

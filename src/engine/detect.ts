@@ -14,6 +14,7 @@ import { classifyDaemon, socketState, type DaemonState, type SocketState } from 
 import { httpStatus, probe, probeError, type ProbeResult } from "./probe.ts";
 import { waitSaying, type NoticeOutput, type WaitClock } from "./wait.ts";
 import { effectiveBuilder } from "./nodes.ts";
+import { parseBuilderInspect, type BuilderInspect } from "./buildx-inspect.ts";
 
 export const LOCAL_REGISTRY = "127.0.0.1:5000";
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
@@ -38,7 +39,7 @@ export interface EngineProbes {
     /** The daemon keeps images in containerd (needed for OCI export and multi-platform with the docker driver). */
     containerdStore: boolean;
   };
-  builder: { name?: string; driver?: string; status?: string; buildkitVersion?: string; platforms: string[]; error?: string; timedOut?: boolean };
+  builder: BuilderInspect & { timedOut?: boolean };
   binfmt: BinfmtState;
   registry: { address: string; answers: boolean; status?: number };
 }
@@ -402,23 +403,6 @@ export function parseDockerInfo(out: string, ok: boolean): Omit<EngineProbes["do
     serverVersion: info.ServerVersion || undefined,
     storageDriver: info.Driver || undefined,
     containerdStore: driverType.startsWith("io.containerd.snapshotter"),
-  };
-}
-
-/** Reads `docker buildx inspect` text output (it has no JSON format in buildx 0.13). */
-export function parseBuilderInspect(out: string, failure?: string): EngineProbes["builder"] {
-  const field = (name: string) => out.match(new RegExp(`^${name}:[ \\t]*(.*)$`, "mi"))?.[1]?.trim() || undefined;
-  const error = failure ?? field("Error");
-  return {
-    name: field("Name"),
-    driver: field("Driver"),
-    status: field("Status"),
-    buildkitVersion: field("BuildKit version") ?? field("BuildKit"),
-    platforms: (field("Platforms") ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-    error,
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { settingsSchema } from "../settings/schema.ts";
-import { createBuilderArgs, effectiveBuilder, parseNodes } from "./nodes.ts";
+import { createBuilderArgs, effectiveBuilder } from "./nodes.ts";
 
 const engine = (e: Record<string, unknown>) => settingsSchema.parse({ engine: e }).engine;
 const two = engine({
@@ -35,28 +35,5 @@ describe("multi-node builder", () => {
     expect(bad({ tls: { ca: "certs/ca.pem" } })).toBe("expects an absolute file path");
     expect(bad({ endpoint: "h:1234" })).toBe("a buildkitd address: tcp://HOST:PORT or unix:///PATH");
     expect(bad({ platforms: ["arm64"] })).toBe("a platform like linux/arm64");
-  });
-
-  it("reads each node's endpoint, status and platforms from docker buildx inspect", () => {
-    const out = [
-      "Name:          kiln-nodes",
-      "Driver:        remote",
-      "",
-      "Nodes:",
-      "Name:             amd",
-      "Endpoint:         tcp://127.0.0.1:12341",
-      "Status:           running",
-      "BuildKit version: v0.26.3",
-      "Platforms:        linux/amd64*, linux/amd64/v2",
-      "",
-      "Name:             arm",
-      "Endpoint:         tcp://127.0.0.1:12342",
-      "Status:           inactive",
-      "Platforms:        linux/arm64*",
-    ].join("\n");
-    expect(parseNodes(out)).toEqual([
-      { name: "amd", endpoint: "tcp://127.0.0.1:12341", status: "running", platforms: ["linux/amd64", "linux/amd64/v2"] },
-      { name: "arm", endpoint: "tcp://127.0.0.1:12342", status: "inactive", platforms: ["linux/arm64"] },
-    ]);
   });
 });

@@ -8,6 +8,7 @@
 import { KilnError } from "../errors.ts";
 import type { Settings } from "../settings/schema.ts";
 import { run } from "../util/run.ts";
+import { inspectField, parseNodes, type BuilderNode } from "./buildx-inspect.ts";
 
 export const DEFAULT_NODES_BUILDER = "kiln-nodes";
 
@@ -49,29 +50,17 @@ export function createBuilderArgs(builder: string, nodes: readonly Node[]): stri
   ]);
 }
 
-/** Which node builds which platform, as `docker buildx inspect` reports it after bootstrap. */
-export function parseNodes(out: string): { name: string; endpoint?: string; status?: string; platforms: string[] }[] {
-  const nodes: { name: string; endpoint?: string; status?: string; platforms: string[] }[] = [];
-  for (const block of out.split(/\n(?=Name:)/).slice(1)) {
-    const field = (name: string) => block.match(new RegExp(`^${name}:[ \\t]*(.*)$`, "mi"))?.[1]?.trim() || undefined;
-    const name = field("Name");
-    if (!name) continue;
-    nodes.push({ name, endpoint: field("Endpoint"), status: field("Status"), platforms: (field("Platforms") ?? "").split(",").map((s) => s.trim().replace(/\*$/, "")).filter(Boolean) });
-  }
-  return nodes;
-}
-
 /**
  * Makes (or remakes) the builder from the settings and checks every node
  * answers. Remaking is cheap (the remote driver only records addresses) and
  * keeps the builder exactly as the settings say.
  */
-export async function setupNodes(engine: EngineSettings, say: (line: string) => void): Promise<{ builder: string; nodes: ReturnType<typeof parseNodes> }> {
+export async function setupNodes(engine: EngineSettings, say: (line: string) => void): Promise<{ builder: string; nodes: BuilderNode[] }> {
   const builder = effectiveBuilder(engine)!;
   const argvs = createBuilderArgs(builder, engine.nodes);
   const existing = await run("docker", ["buildx", "inspect", builder], { what: `inspect builder ${builder}`, allowFailure: true });
   if (existing.code === 0) {
-    const driver = existing.stdout.toString().match(/^Driver:\s*(\S+)/m)?.[1];
+    const driver = inspectField(existing.stdout.toString(), "Driver");
     if (driver !== "remote") throw new KilnError(`a buildx builder named ${builder} exists with the ${driver ?? "unknown"} driver`, "name the nodes' builder differently (engine.builder) or remove that builder (docker buildx rm)");
     await run("docker", ["buildx", "rm", builder], { what: `remove builder ${builder}` });
   }
