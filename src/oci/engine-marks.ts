@@ -10,7 +10,7 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { isIndexMediaType, OciStore, type Descriptor, type OciIndex, type OciManifest } from "./store.ts";
+import { isIndexMediaType, OciStore, writeAtomic, type Descriptor, type OciIndex, type OciManifest } from "./store.ts";
 
 export const ENGINE_LAYER_MARKS: readonly string[] = ["buildkit/rewritten-timestamp"];
 
@@ -50,10 +50,9 @@ async function unmark(layout: OciStore, desc: Descriptor): Promise<Descriptor> {
 
 /** Takes the marks out of the OCI layout `dir` (an engine's export of one image), in place. */
 export async function removeEngineMarks(dir: string): Promise<void> {
-  const file = path.join(dir, "index.json");
-  const top = JSON.parse(await fs.readFile(file, "utf8")) as OciIndex;
   const layout = await OciStore.open(dir);
+  const top = await layout.index();
   const manifests = await Promise.all(top.manifests.map((m) => unmark(layout, m)));
   if (manifests.every((m, i) => m === top.manifests[i])) return;
-  await fs.writeFile(file, JSON.stringify({ ...top, manifests }));
+  await writeAtomic(path.join(dir, "index.json"), JSON.stringify({ ...top, manifests }));
 }
