@@ -24,7 +24,7 @@ export function platformsOf(def: ImageDefinition, target: string): string[] {
 
 /** A side of a diff from a store and one of its images. */
 export function sideOf(label: string, store: OciStore, image: Awaited<ReturnType<OciStore["require"]>>): ImageSide {
-  return { label, image, blobPath: (d) => store.blobPath(d), readJson: (d) => store.readJson(d) };
+  return { label, image, openBlob: (b) => store.openBlob(b), verifyBlob: (b) => store.verifyBlob(b), readJson: (b) => store.readJson(b) };
 }
 
 /** Opens an OCI layout folder (never creating one) and picks its image. */

@@ -60,9 +60,9 @@ export async function testImage(opts: TestOptions): Promise<CheckResult[]> {
   for (const platform of platforms) {
     const started = Date.now();
     const manifest = await opts.store.readJson<OciManifest>(stored.manifests[platform]!.digest);
-    const config = await opts.store.readJson<ImageConfig>(manifest.config.digest);
+    const config = await opts.store.readJson<ImageConfig>(manifest.config);
     const layers = [];
-    for (const l of manifest.layers) layers.push(await readLayer(opts.store.blobPath(l.digest), l.mediaType, { keepContentBytes: 0 }));
+    for (const l of manifest.layers) layers.push(await readLayer(opts.store, l, { keepContentBytes: 0 }));
     const files = squash(layers);
     const ms = Date.now() - started;
     for (const c of checkPolicy({ config, manifest, files, runtime })) report({ ...c, name: c.rule, subject: `${ref} ${platform}`, durationMs: ms });
@@ -152,7 +152,7 @@ async function runChecks(ctx: RunContext): Promise<void> {
 
 async function imageConfig(ctx: RunContext): Promise<ImageConfig> {
   const manifest = await ctx.store.readJson<OciManifest>(ctx.stored.manifests[ctx.platform]!.digest);
-  return ctx.store.readJson<ImageConfig>(manifest.config.digest);
+  return ctx.store.readJson<ImageConfig>(manifest.config);
 }
 
 interface PlannedProbe {

@@ -26,7 +26,7 @@ async function side(name: string, files: FixtureFile[][], config?: Record<string
   const dir = path.join(tmp, name);
   const { index } = await writeLayout(dir, { layers: files, ...(config ? { config } : {}), layerAnnotations });
   const store = await OciStore.open(dir);
-  return { label: name, image: await store.require(index), blobPath: (d) => store.blobPath(d), readJson: (d) => store.readJson(d) };
+  return { label: name, image: await store.require(index), openBlob: (b) => store.openBlob(b), verifyBlob: (b) => store.verifyBlob(b), readJson: (b) => store.readJson(b) };
 }
 
 describe("diffImages", () => {
@@ -111,12 +111,12 @@ describe("layers", () => {
     });
     const store = await OciStore.open(dir);
     const img = await store.require((await store.index()).manifests[0]!.digest);
-    const m = await store.readJson<{ layers: { digest: string; mediaType: string }[] }>(img.manifests["linux/amd64"]!.digest);
-    const layers = await Promise.all(m.layers.map((l) => readLayer(store.blobPath(l.digest), l.mediaType)));
+    const m = await store.readJson<{ layers: { digest: string; size: number; mediaType: string }[] }>(img.manifests["linux/amd64"]!.digest);
+    const layers = await Promise.all(m.layers.map((l) => readLayer(store, l)));
     expect([...squash(layers).keys()].sort()).toEqual(["a", "a/four", "bin/su"]);
     expect(squash(layers).get("bin/su")!.mode).toBe(0o4755);
     // A reader after one file's bytes: no hashes, no other content, the same entries.
-    const fast = await readLayer(store.blobPath(m.layers[0]!.digest), m.layers[0]!.mediaType, { hashFiles: false, keepContentOf: (p) => p === "a/two" });
+    const fast = await readLayer(store, m.layers[0]!, { hashFiles: false, keepContentOf: (p) => p === "a/two" });
     expect(fast.map((e) => e.path)).toEqual(layers[0]!.map((e) => e.path));
     expect(fast.filter((e) => e.sha256 !== undefined || e.content !== undefined).map((e) => [e.path, e.content?.toString()])).toEqual([["a/two", "2"]]);
   });

@@ -3,16 +3,15 @@
  * "the digests differ", it says which config field, annotation or file made
  * them differ (content, mode, owner, mtime, link target, added, removed).
  */
-import type { Descriptor, OciIndex, OciManifest, StoredImage } from "./store.ts";
-import { byPath, readLayer, type LayerEntry } from "./layers.ts";
+import type { BlobRef, Descriptor, OciIndex, OciManifest, StoredImage } from "./store.ts";
+import { byPath, readLayer, type BlobReader, type LayerEntry } from "./layers.ts";
 
 /** One side of a diff: an image and where its blobs live. */
-export interface ImageSide {
+export interface ImageSide extends BlobReader {
   /** How the user named it (for headings). */
   label: string;
   image: StoredImage;
-  blobPath(digest: string): string;
-  readJson<T>(digest: string): Promise<T>;
+  readJson<T>(blob: BlobRef): Promise<T>;
 }
 
 export interface ImageConfig {
@@ -198,7 +197,7 @@ async function diffPlatform(p: string, a: ImageSide, da: string, b: ImageSide, d
   compareRecords(out, `${p} manifest`, "annotations", ma.annotations, mb.annotations);
   compareValue(out, `${p} manifest`, "layers", ma.layers.length, mb.layers.length);
   if (ma.config.digest !== mb.config.digest) {
-    const [ca, cb] = [await a.readJson<ImageConfig>(ma.config.digest), await b.readJson<ImageConfig>(mb.config.digest)];
+    const [ca, cb] = [await a.readJson<ImageConfig>(ma.config), await b.readJson<ImageConfig>(mb.config)];
     out.push(...diffConfigs(`${p} config`, ca, cb));
   }
   for (let i = 0; i < Math.max(ma.layers.length, mb.layers.length); i++) {
@@ -209,8 +208,8 @@ async function diffPlatform(p: string, a: ImageSide, da: string, b: ImageSide, d
     // (buildkit/rewritten-timestamp), and its versions differ in which ones.
     if (la && lb) compareRecords(out, scope, "descriptor annotations", la.annotations, lb.annotations);
     if (la && lb && la.digest === lb.digest) continue;
-    const ea = la ? await readLayer(a.blobPath(la.digest), la.mediaType) : [];
-    const eb = lb ? await readLayer(b.blobPath(lb.digest), lb.mediaType) : [];
+    const ea = la ? await readLayer(a, la) : [];
+    const eb = lb ? await readLayer(b, lb) : [];
     const found = diffEntries(scope, ea, eb, context);
     // Same files, same order, different bytes: compression or tar headers (xattrs, PAX records).
     if (found.length === 0) found.push({ scope, subject: "(archive)", kind: "changed", a: la?.digest ?? "(none)", b: lb?.digest ?? "(none)" });

@@ -5,12 +5,17 @@
  * files, so no layer is ever unpacked to disk.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
-import { KilnError } from "../errors.ts";
-import type { OciManifest, OciStore } from "./store.ts";
+import { isKilnError, KilnError } from "../errors.ts";
+import type { Descriptor, OciManifest, OciStore } from "./store.ts";
+
+/** Where layer blobs come from: the store's verified reads (never a path opened directly). */
+export type BlobReader = Pick<OciStore, "openBlob" | "verifyBlob">;
+/** A layer to read: what its manifest says about it. */
+export type LayerRef = Pick<Descriptor, "digest" | "size" | "mediaType">;
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "other";
 
@@ -59,62 +64,94 @@ export function normalizeEntryPath(p: string): string {
   return p.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
 }
 
-/** Opens a layer blob as a tar stream, decompressing by media type (or magic bytes when unknown). */
-async function openTar(blobPath: string, mediaType: string): Promise<Readable> {
-  if (mediaType.includes("zstd")) throw new KilnError(`layer ${blobPath} is zstd-compressed`, "kiln reads gzip and uncompressed layers");
-  const raw = createReadStream(blobPath);
-  const gzip = mediaType.endsWith("gzip") || (!mediaType.endsWith(".tar") && (await startsWithGzipMagic(blobPath)));
-  return gzip ? raw.pipe(createGunzip()) : raw;
+/** Opens a layer's verified blob stream as a tar stream, decompressing by media type (or magic bytes when unknown). */
+async function openTar(blob: Readable, layer: LayerRef): Promise<Readable> {
+  const gzip = layer.mediaType.endsWith("gzip") || (!layer.mediaType.endsWith(".tar") && isGzip(await peekStart(blob)));
+  if (!gzip) return blob;
+  const gunzip = createGunzip();
+  blob.on("error", (e) => gunzip.destroy(e));
+  return blob.pipe(gunzip);
 }
 
-async function startsWithGzipMagic(file: string): Promise<boolean> {
-  const head = createReadStream(file, { start: 0, end: 1 });
-  const chunks: Buffer[] = [];
-  for await (const c of head) chunks.push(c as Buffer);
-  const b = Buffer.concat(chunks);
-  return b[0] === 0x1f && b[1] === 0x8b;
+function isGzip(head: Buffer): boolean {
+  return head[0] === 0x1f && head[1] === 0x8b;
 }
 
-/** Every entry of a layer, in archive order. */
-export async function readLayer(blobPath: string, mediaType: string, opts: ReadLayerOptions = {}): Promise<LayerEntry[]> {
+/** The stream's first chunk, put back: whoever reads on still sees every byte (and the digest check sees them too). */
+function peekStart(stream: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (chunk: Buffer | null) => {
+      stream.off("readable", onReadable);
+      stream.off("error", reject);
+      if (chunk) stream.unshift(chunk);
+      resolve(chunk ?? Buffer.alloc(0));
+    };
+    const onReadable = () => done(stream.read() as Buffer | null);
+    stream.once("readable", onReadable);
+    stream.once("error", reject);
+  });
+}
+
+/**
+ * Every entry of a layer, in archive order. Nothing is returned before the
+ * whole blob has been read and found to be the one its digest names; when the
+ * archive cannot be parsed, a damaged blob is named as such.
+ */
+export async function readLayer(store: BlobReader, layer: LayerRef, opts: ReadLayerOptions = {}): Promise<LayerEntry[]> {
+  if (layer.mediaType.includes("zstd")) throw new KilnError(`layer ${layer.digest} is zstd-compressed`, "kiln reads gzip and uncompressed layers");
+  const blob = store.openBlob(layer);
+  try {
+    return await readEntries(blob, layer, opts);
+  } catch (e) {
+    if (isKilnError(e)) throw e;
+    await store.verifyBlob(layer); // a parse error from bytes that are not the blob's: say that instead
+    throw new KilnError(`cannot read layer ${layer.digest}: ${(e as Error).message}`, "the image holds a layer kiln cannot read; rebuild it");
+  } finally {
+    blob.destroy();
+  }
+}
+
+async function readEntries(blob: Readable, layer: LayerRef, opts: ReadLayerOptions): Promise<LayerEntry[]> {
   const keep = opts.keepContentBytes ?? 64 * 1024;
+  const verified = finished(blob);
+  verified.catch(() => undefined); // awaited below; the loop sees the same error first
   const extract = tar.extract();
-  const source = await openTar(blobPath, mediaType);
+  const source = await openTar(blob, layer);
   source.on("error", (e) => extract.destroy(e));
   source.pipe(extract);
   const entries: LayerEntry[] = [];
-  try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const type = TAR_TYPES[h.type ?? "file"] ?? "other";
-      const out: LayerEntry = {
-        path: normalizeEntryPath(h.name),
-        type,
-        mode: (h.mode ?? 0) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
-        size: h.size ?? 0,
-      };
-      const keepThis = out.size <= keep && (opts.keepContentOf?.(out.path) ?? true);
-      if (h.linkname) out.linkname = type === "hardlink" ? normalizeEntryPath(h.linkname) : h.linkname;
-      const hash = opts.hashFiles === false ? undefined : createHash("sha256");
-      const kept: Buffer[] = [];
-      if (hash || keepThis) {
-        for await (const chunk of entry as AsyncIterable<Buffer>) {
-          hash?.update(chunk);
-          if (keepThis) kept.push(chunk);
-        }
-      } else await skipEntry(entry as unknown as Readable); // a streamx Readable: same events
-      if (type === "file") {
-        if (hash) out.sha256 = hash.digest("hex");
-        if (keepThis) out.content = Buffer.concat(kept);
+  for await (const entry of extract) {
+    const h = entry.header;
+    const type = TAR_TYPES[h.type ?? "file"] ?? "other";
+    const out: LayerEntry = {
+      path: normalizeEntryPath(h.name),
+      type,
+      mode: (h.mode ?? 0) & 0o7777,
+      uid: h.uid ?? 0,
+      gid: h.gid ?? 0,
+      mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
+      size: h.size ?? 0,
+    };
+    const keepThis = out.size <= keep && (opts.keepContentOf?.(out.path) ?? true);
+    if (h.linkname) out.linkname = type === "hardlink" ? normalizeEntryPath(h.linkname) : h.linkname;
+    const hash = opts.hashFiles === false ? undefined : createHash("sha256");
+    const kept: Buffer[] = [];
+    if (hash || keepThis) {
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        hash?.update(chunk);
+        if (keepThis) kept.push(chunk);
       }
-      entries.push(out);
+    } else await skipEntry(entry as unknown as Readable); // a streamx Readable: same events
+    if (type === "file") {
+      if (hash) out.sha256 = hash.digest("hex");
+      if (keepThis) out.content = Buffer.concat(kept);
     }
-  } catch (e) {
-    throw new KilnError(`cannot read layer ${blobPath}: ${(e as Error).message}`, "the store may be corrupt; rebuild the image");
+    entries.push(out);
   }
+  // The archive may end before the blob does (tar padding, bytes after the gzip stream): those are hashed too.
+  blob.unpipe();
+  blob.resume();
+  await verified; // the digest check ran at the blob's end: only now are the entries believed
   return entries;
 }
 
@@ -170,9 +207,9 @@ export function squash(layers: LayerEntry[][]): Map<string, LayerEntry> {
 }
 
 /** The root file system of one platform's image in the store (its manifest's layers, squashed). */
-export async function readImageFiles(store: OciStore, manifestDigest: string, opts: ReadLayerOptions = {}): Promise<Map<string, LayerEntry>> {
+export async function readImageFiles(store: BlobReader & Pick<OciStore, "readJson">, manifestDigest: string, opts: ReadLayerOptions = {}): Promise<Map<string, LayerEntry>> {
   const manifest = await store.readJson<OciManifest>(manifestDigest);
   const layers = [];
-  for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType, opts));
+  for (const l of manifest.layers) layers.push(await readLayer(store, l, opts));
   return squash(layers);
 }

@@ -4,12 +4,14 @@
  * Builds export here first; load, push, tests and child builds read from here,
  * so what is published is exactly what was built, digests preserved.
  */
-import { rmSync } from "node:fs";
+import { createReadStream, rmSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import lockfile from "proper-lockfile";
 import { diskFullError, KilnError } from "../errors.ts";
-import { hashBytes, hashFile } from "../util/cas.ts";
+import { hashBytes, hashFile, verifyingStream, type Mismatch } from "../util/cas.ts";
+import { digestHex, isDigest, requireDigest } from "./digest.ts";
 import { onInterrupt } from "../util/interrupt.ts";
 import { removeOrphans, temporaryName } from "../util/temp.ts";
 
@@ -58,6 +60,9 @@ export interface StoredImage {
   annotations: Record<string, string>;
 }
 
+/** A blob to read: its digest, or its descriptor (then its size is checked too). */
+export type BlobRef = string | Pick<Descriptor, "digest" | "size">;
+
 export function platformOf(d: Descriptor): string {
   const p = d.platform;
   return p ? `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}` : "unknown";
@@ -87,9 +92,36 @@ export class OciStore {
     return new OciStore(dir);
   }
 
+  /** Where a blob lives; refuses anything but a digest (a digest is joined to a path here). */
   blobPath(digest: string): string {
-    const [alg, hex] = digest.split(":");
-    return path.join(this.dir, "blobs", alg!, hex!);
+    return path.join(this.dir, "blobs", "sha256", digestHex(digest, `blob name for the store ${this.dir}`));
+  }
+
+  /**
+   * The one way to read a blob: its bytes as a stream that hashes them as they
+   * flow and fails at the end (or as soon as it runs past the descriptor's
+   * size) when they are not the blob's. Readers act on nothing before the
+   * stream has ended cleanly.
+   */
+  openBlob(blob: BlobRef): Readable {
+    const { digest, size } = typeof blob === "string" ? { digest: blob, size: undefined } : blob;
+    const file = this.blobPath(digest);
+    const expectedSize = Number.isSafeInteger(size) ? size : undefined;
+    const check = verifyingStream({ expectedHex: digest.slice("sha256:".length), expectedSize, mismatch: (m) => this.corruptBlob(digest, file, m, expectedSize) });
+    const raw = createReadStream(file);
+    raw.on("error", (e: NodeJS.ErrnoException) => {
+      check.destroy(e.code === "ENOENT" ? new KilnError(`blob ${digest} is missing from the store ${this.dir}`, "build the image that holds it again") : e);
+    });
+    return raw.pipe(check);
+  }
+
+  private corruptBlob(digest: string, file: string, m: Mismatch, expectedSize: number | undefined): KilnError {
+    const why = m.overSize
+      ? `it is larger than the ${expectedSize} bytes its descriptor says`
+      : expectedSize !== undefined && m.actualSize !== expectedSize
+        ? `it has ${m.actualSize} bytes, its descriptor says ${expectedSize}`
+        : `its bytes hash to sha256:${m.actualHex}`;
+    return new KilnError(`blob ${digest} in the store ${this.dir} is corrupt: ${why}`, `remove ${file} and build the image that holds it again`);
   }
 
   async hasBlob(digest: string): Promise<boolean> {
@@ -100,19 +132,42 @@ export class OciStore {
     return (await fs.stat(this.blobPath(digest))).size;
   }
 
+  /** Reads a blob through to its end only to check it: throws the same error a reader would get. */
+  async verifyBlob(blob: BlobRef): Promise<void> {
+    for await (const chunk of this.openBlob(blob)) void chunk;
+  }
+
   /** A blob's bytes, checked against its digest (a damaged store is an error, not silently wrong data). */
-  async readBlob(digest: string): Promise<Buffer> {
-    const bytes = await fs.readFile(this.blobPath(digest));
-    if (`sha256:${hashBytes(bytes)}` !== digest) throw new KilnError(`blob ${digest} in the store ${this.dir} is corrupt`, "remove it and build the image again");
-    return bytes;
+  async readBlob(blob: BlobRef): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.openBlob(blob)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
-  async readJson<T>(digest: string): Promise<T> {
-    return JSON.parse(await fs.readFile(this.blobPath(digest), "utf8")) as T;
+  /** A JSON blob (manifest, index, config), checked like every blob read. */
+  async readJson<T>(blob: BlobRef): Promise<T> {
+    const bytes = await this.readBlob(blob);
+    try {
+      return JSON.parse(bytes.toString("utf8")) as T;
+    } catch {
+      const digest = typeof blob === "string" ? blob : blob.digest;
+      throw new KilnError(`blob ${digest} in the store ${this.dir} is not JSON`, `remove ${this.blobPath(digest)} and build the image that holds it again`);
+    }
   }
 
+  /** index.json, every entry's digest checked: the file is not content-addressed, so its entries are checked as they enter. */
   async index(): Promise<OciIndex> {
-    return JSON.parse(await fs.readFile(path.join(this.dir, "index.json"), "utf8")) as OciIndex;
+    const file = path.join(this.dir, "index.json");
+    let idx: OciIndex;
+    try {
+      idx = JSON.parse(await fs.readFile(file, "utf8")) as OciIndex;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      throw new KilnError(`the store's index ${file} is not JSON`, `restore it, or remove the store ${this.dir} and build again`);
+    }
+    if (!Array.isArray(idx.manifests)) throw new KilnError(`the store's index ${file} has no manifests list`, `restore it, or remove the store ${this.dir} and build again`);
+    for (const d of idx.manifests) requireDigest(d?.digest, `the store's index ${file}`, `remove that entry from ${file}, or the store ${this.dir}, and build again`);
+    return idx;
   }
 
   /** Every stored reference, newest entry per reference (artifacts attached to images are not images: left out). */
@@ -123,10 +178,12 @@ export class OciStore {
 
   /** Finds an image by catalog reference (`debian:image`) or digest (`sha256:...`). */
   async resolve(refOrDigest: string): Promise<StoredImage | undefined> {
+    // `sha256:` is never a catalog name: what starts so is a digest, or refused.
+    if (refOrDigest.startsWith("sha256:")) requireDigest(refOrDigest, "image");
     const idx = await this.index();
     const byRef = idx.manifests.find((d) => d.annotations?.[REF_ANNOTATION] === refOrDigest);
     if (byRef) return this.describe(byRef);
-    if (/^sha256:[0-9a-f]{64}$/.test(refOrDigest) && (await this.hasBlob(refOrDigest))) {
+    if (isDigest(refOrDigest) && (await this.hasBlob(refOrDigest))) {
       const known = idx.manifests.find((d) => d.digest === refOrDigest);
       if (known) return this.describe(known);
       const raw = await this.readJson<{ mediaType?: string; manifests?: unknown }>(refOrDigest);
@@ -146,14 +203,14 @@ export class OciStore {
   private async describe(top: Descriptor): Promise<StoredImage> {
     const manifests: Record<string, Descriptor> = {};
     if (isIndexMediaType(top.mediaType)) {
-      const idx = await this.readJson<OciIndex>(top.digest);
+      const idx = await this.readJson<OciIndex>(top);
       for (const m of idx.manifests) {
         // Attestation manifests carry platform unknown/unknown: not an image.
         if (m.platform && m.platform.os !== "unknown") manifests[platformOf(m)] = m;
       }
     } else {
-      const manifest = await this.readJson<OciManifest>(top.digest);
-      const config = await this.readJson<{ os: string; architecture: string; variant?: string }>(manifest.config.digest);
+      const manifest = await this.readJson<OciManifest>(top);
+      const config = await this.readJson<{ os: string; architecture: string; variant?: string }>(manifest.config);
       manifests[`${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`] = top;
     }
     return { ref: top.annotations?.[REF_ANNOTATION], digest: top.digest, mediaType: top.mediaType, manifests, annotations: top.annotations ?? {} };

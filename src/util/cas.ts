@@ -87,6 +87,42 @@ export class ContentStore {
   }
 }
 
+/** What a verifying stream found at its end (or when it ran past the expected size). */
+export interface Mismatch {
+  actualHex: string;
+  /** Bytes read: all of them, or as far as past the expected size. */
+  actualSize: number;
+  /** True when the stream stopped early because it ran past `expectedSize`. */
+  overSize: boolean;
+}
+
+/**
+ * A pass-through stream that hashes what flows through it and fails, at the
+ * end, when the bytes are not the expected ones (and as soon as they run past
+ * `expectedSize`, when one is known): readers learn a blob was wrong before
+ * they finish, so nothing built from its bytes is believed.
+ */
+export function verifyingStream(opts: { algorithm?: HashAlgorithm; expectedHex: string; expectedSize?: number; mismatch: (found: Mismatch) => Error }): Transform {
+  const hash = createHash(opts.algorithm ?? "sha256");
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (opts.expectedSize !== undefined && size > opts.expectedSize) {
+        done(opts.mismatch({ actualHex: "", actualSize: size, overSize: true }));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actualHex = hash.digest("hex");
+      const sizeOk = opts.expectedSize === undefined || size === opts.expectedSize;
+      done(actualHex === opts.expectedHex && sizeOk ? null : opts.mismatch({ actualHex, actualSize: size, overSize: false }));
+    },
+  });
+}
+
 export async function hashFile(file: string, algorithm: HashAlgorithm = "sha256"): Promise<string> {
   const hash = createHash(algorithm);
   await pipeline(createReadStream(file), hash);

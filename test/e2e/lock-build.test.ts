@@ -43,7 +43,7 @@ describe("an image with every kind of locked input", () => {
     const store = await OciStore.open(env.KILN_STORE!);
     const manifest = await store.readJson<OciManifest>(manifestDigest);
     const layers = [];
-    for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType));
+    for (const l of manifest.layers) layers.push(await readLayer(store, l));
     return squash(layers);
   };
   const text = (files: Map<string, { content?: Buffer }>, p: string) => files.get(p)?.content?.toString();

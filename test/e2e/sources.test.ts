@@ -70,7 +70,7 @@ describe("an image built from a Debian source package and an npm package-lock", 
     for (const platform of ["linux/amd64", "linux/arm64"]) {
       const manifest = await store.readJson<OciManifest>(first.manifests[platform]!);
       const layers = [];
-      for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType, { keepContentBytes: 4 * 1024 * 1024, keepContentOf: (p) => p === "usr/bin/hello" }));
+      for (const l of manifest.layers) layers.push(await readLayer(store, l, { keepContentBytes: 4 * 1024 * 1024, keepContentOf: (p) => p === "usr/bin/hello" }));
       const hello = squash(layers).get("usr/bin/hello");
       expect(hello?.content?.subarray(0, 4).toString("latin1"), platform).toBe("\x7fELF");
       expect(hello!.content!.readUInt16LE(18), platform).toBe(MACHINE[platform]);
