@@ -35,14 +35,21 @@ describe("formatRebuild", () => {
     const attachments = [
       { digest: d("s"), artifactType: "application/spdx+json", platform: "linux/amd64", again: true },
       { digest: d("x"), artifactType: "application/vnd.cyclonedx+json", platform: "linux/amd64", again: true },
-      { digest: d("y"), artifactType: "application/spdx+json", platform: "linux/arm64", again: false },
+      { digest: d("y"), artifactType: "application/spdx+json", platform: "linux/arm64", again: false, rebuiltDigest: d("z") },
     ];
     expect(formatRebuild({ ...base, parents: [], attachments }).split("\n").slice(2)).toEqual([
       `  lock attachment ${d("l")} (attached again, the same)`,
       "  2 other attachments (application/spdx+json, application/vnd.cyclonedx+json) attached again, the same",
-      `  application/spdx+json (linux/arm64) ${d("y")}: the rebuild attached another`,
+      `  application/spdx+json (linux/arm64) ${d("y")}: the rebuild attached another, ${d("z")}`,
       "",
     ]);
+  });
+
+  it("never claims the rebuild attached an SBOM it did not attach", () => {
+    const attachments = [{ digest: d("y"), artifactType: "application/spdx+json", platform: "linux/arm64", again: false }];
+    const out = formatRebuild({ ...base, parents: [], attachments });
+    expect(out).toContain(`  application/spdx+json (linux/arm64) ${d("y")}: the rebuild attached none (no SBOM could be made: see the build's message above)\n`);
+    expect(out).not.toContain("attached another");
   });
 
   it("prints the diff, indented, when the rebuild differs", () => {

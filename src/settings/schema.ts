@@ -120,6 +120,13 @@ export const settingsSchema = z.strictObject({
       proxy: z.string().optional().describe("HTTP(S) proxy for apt inside builds and for kiln's own Debian downloads"),
       userAgent: z.string().optional().describe("User-Agent for apt inside builds and for kiln's own Debian downloads"),
       checkValidUntil: z.boolean().default(true).describe("Reject expired Release files (apt inside builds and kiln's own index checks)"),
+      archiveKeyring: z
+        .strictObject({
+          file: absoluteFile.describe("The gpg keyring file"),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex sha256").describe("Its sha256: kiln refuses the file when it differs"),
+        })
+        .optional()
+        .describe("The keyring kiln checks InRelease signatures with, for a site's own archive, pinned by sha256 (default: the debian-archive-keyring package kiln pins, never the host's keyrings)"),
     })
     .default({ mirrors: ["http://deb.debian.org/debian"], securityMirrors: ["http://deb.debian.org/debian-security"], checkValidUntil: true })
     .describe("apt inside builds and kiln's own Debian fetches"),
@@ -147,6 +154,17 @@ export const settingsSchema = z.strictObject({
     .record(z.string(), z.string())
     .default({})
     .describe("Extra secrets handed to builds as-is: id -> file path"),
+  rebuild: z
+    .strictObject({
+      trustedCatalogs: z
+        .array(z.string().min(1).refine((v) => !v.startsWith("-"), { message: "a URL prefix, not an option" }))
+        .default([])
+        .describe(
+          "Catalog URL prefixes `kiln rebuild` may clone and run from what an image's lock attachment says, without --catalog and without a signature by the site's key (whole path segments: https://git.example/kiln covers https://git.example/kiln/...)",
+        ),
+    })
+    .default({ trustedCatalogs: [] })
+    .describe("`kiln rebuild`: which catalogs it trusts (docs/supply-chain.md)"),
   signing: z
     .strictObject({
       key: signingKey.describe(
