@@ -1,5 +1,16 @@
 import { defineImage } from "../../src/index.ts";
 
+/**
+ * An HTTP GET of the debug listener with bash alone (the image has no curl): the whole answer, or
+ * bash's "Connection refused" and exit 1 when nothing listens at that address.
+ */
+const debugGet = (host: string, path: string) => [
+  "bash",
+  "-c",
+  `exec 3<>/dev/tcp/${host}/6060 || exit 1; printf 'GET ${path} HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' >&3; while IFS= read -r line <&3 || [ -n "$line" ]; do printf '%s\\n' "$line"; done`,
+];
+const METRICS = ["200 OK", "# TYPE go_goroutines gauge"];
+
 /** buildctl of the client image, with the proof's certificates (test/make-fixtures.sh). */
 const buildctl = (certs: string) => ["buildctl", "--addr", "tcp://service:1234", "--tlsservername", "service", "--tlscacert", `/kiln/test/${certs}/ca.pem`, "--tlscert", `/kiln/test/${certs}/cert.pem`, "--tlskey", `/kiln/test/${certs}/key.pem`];
 
@@ -24,20 +35,35 @@ export default defineImage({
         tooling: true,
         // Exactly what README.md ("Privileges") documents; kiln test grants this and nothing more.
         privileges: { privileged: true, reason: "buildkitd runs every RUN step in a runc container: new namespaces, mounts, cgroups" },
-        // The service check runs without certificates: the unix socket (healthcheck) and the debug port only.
+        // The service check runs without certificates: the unix socket (healthcheck) only. The debug port
+        // (metrics, pprof) is on loopback by default, so no port is probed from outside: the scenarios
+        // "debug listener" prove it closed there and open when asked (README.md "Security").
         env: { BUILDKIT_TCP: "off" },
-        ports: [6060],
         volumes: ["/data"],
         healthcheck: true,
-        metrics: { port: 6060, path: "/metrics" },
         sizeBudgetMB: 40,
         tests: [
           { name: "buildkitd version", command: [], entrypoint: ["buildkitd", "--version"], outputContains: ["buildkitd github.com/moby/buildkit v0.26.3 c70e8e666f8f6ee3c0d83b20c338be5aedeaa97a"] },
           { name: "buildctl version", command: [], entrypoint: ["buildctl", "--version"], outputContains: ["buildctl github.com/moby/buildkit v0.26.3"] },
           { name: "runc version", command: [], entrypoint: ["runc", "--version"], outputContains: ["runc version 1.1"] },
+          { name: "a debug address that is not IPv4 is refused", command: [], entrypoint: ["bash", "-c", "BUILDKIT_DEBUG_LISTEN=all exec /boot/entrypoint.sh"], exitCode: 64, outputContains: ["buildkit: BUILDKIT_DEBUG_LISTEN must be an IPv4 address, not 'all'"] },
           { name: "refuses to start without certificates", command: [], entrypoint: ["bash", "-c", "BUILDKIT_TCP=on exec /boot/entrypoint.sh"], exitCode: 64, outputContains: ["buildkit: /certs/ca.pem is missing"] },
         ],
         clients: [
+          {
+            name: "debug listener by default",
+            client: "buildkit:image",
+            steps: [
+              { name: "the container's address does not answer on 6060", command: debugGet("service", "/metrics"), exitCode: 1, outputContains: ["Connection refused"], outputExcludes: METRICS },
+              { name: "loopback inside the container serves metrics", in: "service", command: debugGet("127.0.0.1", "/metrics"), outputContains: METRICS },
+            ],
+          },
+          {
+            name: "debug listener when asked",
+            client: "buildkit:image",
+            env: { BUILDKIT_DEBUG_LISTEN: "0.0.0.0" },
+            steps: [{ name: "the container's address serves metrics", command: debugGet("service", "/metrics"), outputContains: METRICS }],
+          },
           {
             name: "mutual TLS",
             client: "buildkit:image",

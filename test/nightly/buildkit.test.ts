@@ -5,7 +5,8 @@
  * `kiln test` runs it with exactly its declared privileges and proves, with
  * buildctl from the image itself, that a client with a certificate from the CA
  * runs a real build in a runc container and that a client certificate from
- * another CA, or none, is refused.
+ * another CA, or none, is refused; and that the debug listener (metrics, pprof)
+ * answers only on loopback unless BUILDKIT_DEBUG_LISTEN asks for more.
  */
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -37,19 +38,21 @@ describe("buildkit", () => {
     expect(img.compressed).toBeLessThan(40e6);
   });
 
-  it("passes kiln test on amd64 with only --privileged granted; a wrong or missing client certificate is refused", async () => {
+  it("passes kiln test on amd64 with only --privileged granted; debug listener on loopback unless asked; a wrong or missing client certificate is refused", async () => {
     const r = await kiln(["test", "buildkit", "--platform", "linux/amd64"], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("granted only --privileged");
-    expect(clientProofs(r.stdout, "buildkit:image linux/amd64")).toEqual(
-      [
+    expect(clientProofs(r.stdout, "buildkit:image linux/amd64")).toEqual([
+      ...["setup", "the container's address does not answer on 6060", "loopback inside the container serves metrics"].map((s) => `✓ client-test debug listener by default / ${s}`),
+      ...["setup", "the container's address serves metrics"].map((s) => `✓ client-test debug listener when asked / ${s}`),
+      ...[
         "setup",
         "a client with a certificate from the CA lists the workers",
         "a build runs in a runc container",
         "a client certificate from another CA is refused",
         "a client without a certificate is refused",
       ].map((s) => `✓ client-test mutual TLS / ${s}`),
-    );
+    ]);
   }, 900_000);
 });

@@ -1,7 +1,7 @@
 #!/bin/bash
 # buildkitd on TCP with mutual TLS (clients need a certificate signed by the CA),
 # a local unix socket for the healthcheck, state in /data, metrics and pprof on
-# the debug port, logs to stdout/stderr.
+# the debug port (loopback unless BUILDKIT_DEBUG_LISTEN says otherwise), logs to stdout/stderr.
 set -o errexit -o nounset -o pipefail
 
 die() {
@@ -10,9 +10,13 @@ die() {
 }
 
 [[ "${BUILDKIT_DEBUG_PORT:-}" =~ ^[0-9]*$ ]] || die "BUILDKIT_DEBUG_PORT must be a port number or empty, not '${BUILDKIT_DEBUG_PORT:-}'"
-# The address both listeners bind (with the host's network, 127.0.0.1 keeps them on this machine).
+# The address the TCP listener binds (with the host's network, 127.0.0.1 keeps it on this machine).
 listen="${BUILDKIT_LISTEN:-0.0.0.0}"
 [[ "$listen" =~ ^[0-9.]+$ ]] || die "BUILDKIT_LISTEN must be an IPv4 address, not '$listen'"
+# The debug listener is plain HTTP without authentication (pprof profiles on demand, which costs the
+# daemon CPU): loopback unless the operator names an address, e.g. 0.0.0.0 for scraping.
+debug_listen="${BUILDKIT_DEBUG_LISTEN:-127.0.0.1}"
+[[ "$debug_listen" =~ ^[0-9.]+$ ]] || die "BUILDKIT_DEBUG_LISTEN must be an IPv4 address, not '$debug_listen'"
 # The root file system is read-only and /tmp is mounted noexec: buildkitd's temporary files go to
 # the state volume, where it can run the tiny probes that find which foreign platforms binfmt
 # emulates (on /tmp they cannot run, and the worker would offer the native platform only).
@@ -41,5 +45,5 @@ case "${BUILDKIT_TCP:-on}" in
   off) ;;
   *) die "BUILDKIT_TCP must be on or off, not '${BUILDKIT_TCP}'" ;;
 esac
-[ -z "${BUILDKIT_DEBUG_PORT:-}" ] || args+=(--debugaddr "$listen:$BUILDKIT_DEBUG_PORT")
+[ -z "${BUILDKIT_DEBUG_PORT:-}" ] || args+=(--debugaddr "$debug_listen:$BUILDKIT_DEBUG_PORT")
 exec buildkitd "${args[@]}" "$@"
