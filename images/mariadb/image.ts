@@ -5,6 +5,8 @@ const PASSWORD = { MYSQL_PWD: "mariadb-proof-password" };
 const PASSWORD_FILE = { "/run/secrets/mariadb-root-password": "test/root-password" };
 /** The mariadb client as root over TCP: batch output without column names. */
 const mariadb = (sql: string, ...opts: string[]) => ["mariadb", "--host=service", "--user=root", "--connect-timeout=10", "--batch", "--skip-column-names", ...opts, "--execute", sql];
+/** Root may log in over TCP from other hosts only where MARIADB_ROOT_HOST says (README.md "Security"). */
+const ROOT_ANYWHERE = { MARIADB_ROOT_HOST: "%" };
 const SELECT = "SELECT GROUP_CONCAT(id, '=', name ORDER BY id) FROM proof.proof";
 const ROWS = "1=alpha,2=beta,3=gamma";
 
@@ -53,6 +55,13 @@ export default defineImage({
             outputContains: ["mariadb: MARIADB_BUFFER_POOL_SIZE must be a size in M or G (e.g. 128M, 1G), not '134217728'"],
           },
           {
+            name: "a root host that is not an address pattern is refused",
+            command: [],
+            entrypoint: ["bash", "-c", "MARIADB_ROOT_HOST=\"%' OR 1\" exec /boot/entrypoint.sh"],
+            exitCode: 64,
+            outputContains: ["mariadb: MARIADB_ROOT_HOST must be an address pattern (%, 10.0.0.%, 10.0.0.0/255.255.255.0, 192.168.1.5), not '%' OR 1'"],
+          },
+          {
             name: "TLS without a certificate is refused",
             command: [],
             entrypoint: ["bash", "-c", "MARIADB_TLS=required exec /boot/entrypoint.sh"],
@@ -62,10 +71,27 @@ export default defineImage({
         ],
         clients: [
           {
-            name: "sql",
-            env: { MARIADB_DATABASE: "proof" },
+            // No MARIADB_ROOT_HOST: root's password works from inside the container only.
+            name: "root from this container only",
             files: PASSWORD_FILE,
             steps: [
+              { name: "the log says where root may log in from", serviceLog: true, outputContains: ["mariadb: root may log in from this container only (the socket, 127.0.0.1, ::1)"] },
+              {
+                name: "root with the right password from another container is refused",
+                env: PASSWORD,
+                command: mariadb("SELECT 'logged in'"),
+                exitCode: 1,
+                outputContains: ["ERROR 1130 (HY000): Host '", "' is not allowed to connect to this MariaDB server"],
+                outputExcludes: ["logged in"],
+              },
+            ],
+          },
+          {
+            name: "sql",
+            env: { MARIADB_DATABASE: "proof", ...ROOT_ANYWHERE },
+            files: PASSWORD_FILE,
+            steps: [
+              { name: "the log says root may log in from MARIADB_ROOT_HOST", serviceLog: true, outputContains: ["mariadb: root may log in from this container and from '%' (MARIADB_ROOT_HOST)"] },
               {
                 name: "create and insert",
                 env: PASSWORD,
@@ -101,7 +127,7 @@ export default defineImage({
           },
           {
             name: "tls required",
-            env: { MARIADB_TLS: "required" },
+            env: { MARIADB_TLS: "required", ...ROOT_ANYWHERE },
             files: { ...PASSWORD_FILE, "/certs": "test/tls" },
             steps: [
               {

@@ -13,6 +13,9 @@
 #                                                 default file is absent a random one is written to
 #                                                 /data/mariadb-root-password; a file named here must be readable
 #   MARIADB_DATABASE                              a database made with the system tables
+#   MARIADB_ROOT_HOST             (loopback)      where else root may log in from over TCP, as a MariaDB host
+#                                                 pattern (%, 10.0.0.%, 10.0.0.0/255.255.255.0, an address):
+#                                                 a second account root@HOST, made with the system tables
 #   MARIADB_TLS                   off             off | on (TLS offered) | required (require_secure_transport)
 #   MARIADB_TLS_CERT              /certs/tls.crt  the certificate (chain)
 #   MARIADB_TLS_KEY               /certs/tls.key  its private key
@@ -37,6 +40,7 @@ if [ $# -gt 0 ] && [ "${1:0:1}" != "-" ]; then exec "$@"; fi
 port="${MARIADB_PORT:-3306}"
 password_file="${MARIADB_ROOT_PASSWORD_FILE:-/run/secrets/mariadb-root-password}"
 db="${MARIADB_DATABASE:-}"
+root_host="${MARIADB_ROOT_HOST:-}"
 tls="${MARIADB_TLS:-off}"
 cert="${MARIADB_TLS_CERT:-/certs/tls.crt}"
 key="${MARIADB_TLS_KEY:-/certs/tls.key}"
@@ -53,6 +57,11 @@ fi
 [ "$port" -gt 1023 ] || die "MARIADB_PORT must be above 1023 (the server runs without privileges), not '$port': map 3306 to it on the host"
 [ -z "$db" ] || [[ "$db" =~ ^[A-Za-z0-9_]{1,64}$ ]] || die "MARIADB_DATABASE must be 1-64 letters, digits or _, not '$db'"
 case "$db" in mysql | sys | information_schema | performance_schema) die "MARIADB_DATABASE: '$db' is a system database" ;; esac
+# A host part of an account, written into SQL: addresses, wildcards and netmasks only (grants match
+# addresses, not names: skip-name-resolve).
+case "$root_host" in localhost | 127.0.0.1 | ::1) root_host="" ;; esac
+[ -z "$root_host" ] || [[ "$root_host" =~ ^[0-9A-Fa-f.:%_/]{1,255}$ ]] ||
+  die "MARIADB_ROOT_HOST must be an address pattern (%, 10.0.0.%, 10.0.0.0/255.255.255.0, 192.168.1.5), not '$root_host'"
 [[ "$buffer_pool" =~ ^[1-9][0-9]{0,5}[MG]$ ]] || die "MARIADB_BUFFER_POOL_SIZE must be a size in M or G (e.g. 128M, 1G), not '$buffer_pool'"
 case "$tls" in off | on | required) ;; *) die "MARIADB_TLS must be off, on or required, not '$tls'" ;; esac
 if [ "$tls" != off ]; then
@@ -118,9 +127,11 @@ if [ ! -d "$DATADIR/mysql" ]; then
   mkdir -p "$DATADIR"
   # What mariadb-install-db --auth-root-authentication-method=normal --skip-test-db
   # sends but the HELP statement's tables (2.4 MB of SQL: minutes under emulation,
-  # not shipped), then root's password (root@localhost and root@%, the only accounts) and
-  # the database. The password goes through a pipe: never the environment, a
-  # command line or the log.
+  # not shipped), then root's password and the database. Root logs in from this
+  # container only (the socket, 127.0.0.1, ::1) unless MARIADB_ROOT_HOST names
+  # where else: a database port reachable by every host must not take root's
+  # password from any of them by default. The password goes through a pipe:
+  # never the environment, a command line or the log.
   out="$(
     {
       printf 'create database if not exists mysql;\nuse mysql;\nSET @auth_root_socket=NULL;\n'
@@ -128,14 +139,25 @@ if [ ! -d "$DATADIR/mysql" ]; then
         printf '%s\n' "$(< "$SHARE/$f.sql")"
       done
       printf "FLUSH PRIVILEGES;\nDROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%s';\n" "${HOSTNAME:-localhost}"
-      printf "ALTER USER 'root'@'localhost' IDENTIFIED BY '%s';\nCREATE USER 'root'@'%%' IDENTIFIED BY '%s';\n" "$password" "$password"
-      printf "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%%' WITH GRANT OPTION;\n"
+      printf "ALTER USER 'root'@'localhost' IDENTIFIED BY '%s';\n" "$password"
+      for host in 127.0.0.1 ::1 ${root_host:+"$root_host"}; do
+        printf "CREATE USER 'root'@'%s' IDENTIFIED BY '%s';\n" "$host" "$password"
+        printf "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%s' WITH GRANT OPTION;\n" "$host"
+      done
       [ -z "$db" ] || printf 'CREATE DATABASE \x60%s\x60;\n' "$db"
     } | mariadbd --defaults-file="$conf" --bootstrap --log-warnings=0 --enforce-storage-engine="" \
       --max_allowed_packet=8M --net_buffer_length=16K 2>&1
   )" || die "mariadbd --bootstrap failed: ${out//$'\n'/ }"
   unset password
   [ -z "$db" ] || printf 'mariadb: made database %s\n' "$db" >&2
+  if [ -n "$root_host" ]; then
+    printf "mariadb: root may log in from this container and from '%s' (MARIADB_ROOT_HOST)\n" "$root_host" >&2
+  else
+    printf 'mariadb: root may log in from this container only (the socket, 127.0.0.1, ::1); MARIADB_ROOT_HOST names where else\n' >&2
+  fi
+elif [ -n "${MARIADB_ROOT_HOST:-}" ]; then
+  # Accounts live in /data: a later start changes none of them.
+  printf 'mariadb: MARIADB_ROOT_HOST is read on the first start only: the accounts in %s stay as they are (CREATE USER / DROP USER change them)\n' "$DATADIR" >&2
 fi
 
 printf 'mariadb: serving on port %s (TLS %s)\n' "$port" "$tls" >&2
