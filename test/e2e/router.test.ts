@@ -2,11 +2,13 @@
  * images/router on the real engine: reproducible for both platforms; run
  * read-only, without capabilities, as uid 2000 with a tmpfs /tmp, it turns
  * healthy, proxies to an upstream (a second router answering with a fixed text)
- * and serves Prometheus metrics, on amd64 and on arm64 (qemu). The image holds
- * no compiler, package manager, apt lists or caches.
+ * and serves Prometheus metrics, on amd64 and on arm64 (qemu); under internal
+ * TLS a * route gets certificates only for the names listed or approved by an ask
+ * endpoint (client proofs from the tools image). The image holds no compiler,
+ * package manager, apt lists or caches.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build, buildBase, familyEnv, FORBIDDEN_IN_RUNTIME, hostPort, readImage, waitHealthy, type Built } from "./base-family.ts";
+import { build, buildBase, clientProofs, familyEnv, FORBIDDEN_IN_RUNTIME, hostPort, readImage, waitHealthy, type Built } from "./base-family.ts";
 import { kiln, mustRun, registryDigest, runCommand } from "./helpers.ts";
 
 const env = familyEnv();
@@ -21,6 +23,8 @@ const HARDENED = ["--read-only", "--cap-drop=ALL", "--security-opt", "no-new-pri
 
 beforeAll(async () => {
   await buildBase(env);
+  // The client of the TLS proofs (openssl, curl).
+  await build(env, "tools");
   await mustRun("docker", ["network", "create", network]);
 });
 
@@ -59,10 +63,16 @@ describe("router", () => {
     expect(img.compressed).toBeLessThan(25e6);
   });
 
-  it("passes kiln test on both platforms: policy, health, probes, metrics, command tests", async () => {
+  it("passes kiln test on both platforms: policy, health, probes, metrics, command tests, certificates only for names asked for", async () => {
     const r = await kiln(["test", "router"], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const platform of ["linux/amd64", "linux/arm64"]) {
+      expect(clientProofs(r.stdout, `router:image ${platform}`), platform).toEqual([
+        ...["setup", "a listed name gets a certificate", "the * route answers it", "a name nobody listed gets no certificate"].map((s) => `✓ client-test TLS for listed names / ${s}`),
+        ...["setup", "an approved name gets a certificate", "the * route answers it", "a name the endpoint refuses gets no certificate"].map((s) => `✓ client-test TLS on demand with an ask endpoint / ${s}`),
+      ]);
+    }
   });
 
   it("pushes the stored digest", async () => {

@@ -9,6 +9,10 @@
 #   ROUTER_HTTP_PORT    8080      plain HTTP listener
 #   ROUTER_HTTPS_PORT   8443      HTTPS listener (ROUTER_TLS=internal)
 #   ROUTER_TLS          off       off | internal (certificates from Caddy's own CA, kept in /data when writable)
+#   ROUTER_TLS_NAMES              with ROUTER_TLS=internal and a * route: the names (name or *.name, comma-separated)
+#                                 the * route answers over HTTPS, each with a certificate made at start
+#   ROUTER_TLS_ASK                with ROUTER_TLS=internal and a * route: a URL Caddy asks (GET URL?domain=NAME)
+#                                 before it makes a certificate on demand for a name; 200 = yes
 #   ROUTER_STATUS_PORT  9180      /health and /metrics
 #   ROUTER_METRICS      on        on | off (Prometheus metrics at :ROUTER_STATUS_PORT/metrics)
 #   ROUTER_LOG_FORMAT   json      json | console (access and server logs, to stdout)
@@ -31,6 +35,7 @@ if [ $# -gt 0 ] && [ "${1:0:1}" != "-" ]; then
   exec "$@" # e.g. `caddy version`, `healthcheck 9180 /health`
 fi
 
+host_re='^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$'
 http_port="${ROUTER_HTTP_PORT:-8080}"
 https_port="${ROUTER_HTTPS_PORT:-8443}"
 status_port="${ROUTER_STATUS_PORT:-9180}"
@@ -55,6 +60,21 @@ if [ -n "${ROUTER_CONFIG:-}" ]; then
   exec caddy run --config "$ROUTER_CONFIG" --adapter caddyfile "$@"
 fi
 
+# Which names the * route may get certificates for under ROUTER_TLS=internal: a certificate made on
+# the first handshake for whatever name a client sends would let anyone fill /data with
+# certificates and have the router vouch for names nobody configured.
+tls_names=()
+IFS=',' read -r -a names <<< "${ROUTER_TLS_NAMES:-}"
+for name in "${names[@]}"; do
+  name="${name//[[:space:]]/}"
+  [ -n "$name" ] || continue
+  [[ "$name" =~ $host_re ]] || die "ROUTER_TLS_NAMES: '$name' is not a host name (name or *.name)"
+  tls_names+=("$name")
+done
+ask="${ROUTER_TLS_ASK:-}"
+[ -z "$ask" ] || [[ "$ask" =~ ^https?://[A-Za-z0-9._-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$ ]] ||
+  die "ROUTER_TLS_ASK must be an http:// or https:// URL without a query, like http://10.0.0.5:9000/ask, not '$ask'"
+
 [ -n "${ROUTER_ROUTES:-}" ] || die "ROUTER_ROUTES is empty: set it to HOST=TARGET[,HOST=TARGET...], e.g. 'app.home.arpa=http://10.0.0.5:8080'"
 
 if [ "$tls" = internal ]; then scheme=https site_port="$https_port"; else scheme=http site_port="$http_port"; fi
@@ -66,6 +86,22 @@ log_block="log {
 	}"
 
 sites=""
+site() { # site ADDRESSES TLS-DIRECTIVE: a site block serving the current route's handler
+  sites+="
+$1 {
+"
+  [ -z "$2" ] || sites+="	$2
+"
+  sites+="	$handler
+	log {
+		output stdout
+		format $log_format
+	}
+}
+"
+}
+routed=()
+any_host=""
 IFS=',' read -r -a routes <<< "$ROUTER_ROUTES"
 for route in "${routes[@]}"; do
   route="${route#"${route%%[![:space:]]*}"}"
@@ -74,8 +110,7 @@ for route in "${routes[@]}"; do
   [[ "$route" == *=* ]] || die "route '$route' is not HOST=TARGET"
   host="${route%%=*}"
   target="${route#*=}"
-  [[ "$host" =~ ^(\*|(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$ ]] ||
-    die "route '$route': '$host' is not a host name or *"
+  [ "$host" = "*" ] || [[ "$host" =~ $host_re ]] || die "route '$route': '$host' is not a host name or *"
   [ "$host" = "*" ] && host=""
   if [[ "$target" == respond:* ]]; then
     text="${target#respond:}"
@@ -92,28 +127,36 @@ for route in "${routes[@]}"; do
     [ ${#upstreams[@]} -gt 0 ] || die "route '$route' has no upstream"
     handler="reverse_proxy ${upstreams[*]}"
   fi
-  sites+="
-$scheme://$host:$site_port {
-"
-  if [ "$tls" = internal ] && [ -z "$host" ]; then
-    # Any host: certificates are issued on the first handshake for each name.
-    sites+="	tls internal {
+  if [ "$tls" != internal ]; then
+    site "$scheme://$host:$site_port" ""
+  elif [ -n "$host" ]; then
+    routed+=("$host")
+    site "https://$host:$site_port" "tls internal"
+  else
+    # Any host over TLS: the names listed get certificates at start; others only on demand, each
+    # approved by the ask endpoint; with neither, the route could serve no handshake at all.
+    any_host=yes
+    [ -n "$ask" ] || [ ${#tls_names[@]} -gt 0 ] ||
+      die "route '$route': ROUTER_TLS=internal with a * route needs ROUTER_TLS_NAMES (the names it answers over HTTPS) or ROUTER_TLS_ASK (a URL that approves each name before a certificate is made)"
+    if [ ${#tls_names[@]} -gt 0 ]; then
+      addresses=""
+      for name in "${tls_names[@]}"; do addresses+="${addresses:+, }https://$name:$site_port"; done
+      site "$addresses" "tls internal"
+    fi
+    [ -z "$ask" ] || site "https://:$site_port" "tls internal {
 		on_demand
-	}
-"
-  elif [ "$tls" = internal ]; then
-    sites+="	tls internal
-"
+	}"
   fi
-  sites+="	$handler
-	log {
-		output stdout
-		format $log_format
-	}
-}
-"
 done
 [ -n "$sites" ] || die "ROUTER_ROUTES holds no route"
+if [ -z "$any_host" ] && { [ ${#tls_names[@]} -gt 0 ] || [ -n "$ask" ]; }; then
+  die "ROUTER_TLS_NAMES and ROUTER_TLS_ASK apply only with ROUTER_TLS=internal and a * route"
+fi
+for name in "${tls_names[@]}"; do
+  for host in "${routed[@]}"; do
+    [ "$name" != "$host" ] || die "ROUTER_TLS_NAMES: '$name' has a route of its own; list only names the * route answers"
+  done
+done
 
 status_metrics=""
 [ "$metrics" = on ] && status_metrics="
@@ -123,6 +166,11 @@ status_metrics=""
 
 auto_https="auto_https off"
 [ "$tls" = internal ] && auto_https="skip_install_trust"
+on_demand=""
+[ -z "$ask" ] || on_demand="
+	on_demand_tls {
+		ask $ask
+	}"
 
 config="${TMPDIR:-/tmp}/Caddyfile"
 # printf, not cat: the runtime has only bash builtins.
@@ -130,7 +178,7 @@ printf '%s' "{
 	admin off
 	http_port $http_port
 	https_port $https_port
-	$auto_https
+	$auto_https$on_demand
 	$log_block
 }
 $sites
