@@ -6,6 +6,8 @@ const PUSHED = "docker://service:5000/kiln/registry:proof";
 /** The test user of test/htpasswd: a fixture credential (test/make-fixtures.sh, README.md "Proofs"). */
 const CREDS = "kiln:kiln-proof-password";
 const CA = "/kiln/test/ca";
+/** The start-up warning of a registry that takes pushes from anyone (README.md "Security"). */
+const OPEN_WARNING = "registry: WARNING: no authentication: anyone who reaches port 5000 can push images and overwrite tags";
 
 export default defineImage({
   name: "registry",
@@ -39,6 +41,13 @@ export default defineImage({
             entrypoint: ["bash", "-c", "printf 'kiln:{SHA}x\\n' > /tmp/htpasswd && REGISTRY_HTPASSWD=/tmp/htpasswd exec /boot/entrypoint.sh"],
             exitCode: 64,
             outputContains: ["registry: REGISTRY_HTPASSWD: line 1 of /tmp/htpasswd is not USER:BCRYPT-HASH (make entries with htpasswd -B)"],
+          },
+          {
+            name: "a listen address that is not an IP address is refused",
+            command: [],
+            entrypoint: ["bash", "-c", "REGISTRY_LISTEN=all exec /boot/entrypoint.sh"],
+            exitCode: 64,
+            outputContains: ["registry: REGISTRY_LISTEN must be an IP address (127.0.0.1, ::1, 10.0.0.5), not 'all'"],
           },
         ],
         probes: [
@@ -85,6 +94,7 @@ export default defineImage({
                 command: ["curl", "-fsS", "http://service:5000/v2/_catalog"],
                 outputContains: ['{"repositories":["kiln/registry"]}'],
               },
+              { name: "the log warns that anyone can push", serviceLog: true, outputContains: [OPEN_WARNING, "REGISTRY_HTPASSWD is empty, the API listens on every address"] },
             ],
           },
           {
@@ -92,6 +102,7 @@ export default defineImage({
             env: { REGISTRY_HTPASSWD: "/run/secrets/htpasswd", REGISTRY_TLS: "on" },
             files: { "/run/secrets/htpasswd": "test/htpasswd", "/certs": "test/tls" },
             steps: [
+              { name: "no warning with authentication on", serviceLog: true, outputContains: ["listening on"], outputExcludes: ["WARNING"] },
               {
                 name: "a client without the CA refuses the certificate",
                 command: ["curl", "-sS", "https://service:5000/v2/"],
@@ -130,6 +141,14 @@ export default defineImage({
                 command: ["bash", "/kiln/test/pull-back.sh", `--src-cert-dir=${CA}`, `--src-creds=${CREDS}`, PUSHED, STORED],
                 outputContains: ["same digest: sha256:"],
               },
+            ],
+          },
+          {
+            name: "API on loopback only",
+            env: { REGISTRY_LISTEN: "127.0.0.1" },
+            steps: [
+              { name: "no warning on loopback", serviceLog: true, outputContains: ["listening on 127.0.0.1:5000"], outputExcludes: ["WARNING"] },
+              { name: "the container's address does not answer", command: ["curl", "-sS", "http://service:5000/v2/"], exitCode: 7, outputContains: ["Failed to connect to service port 5000"] },
             ],
           },
         ],

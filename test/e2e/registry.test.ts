@@ -5,7 +5,8 @@
  * arm64 (qemu) with real clients from the tools image: a push from kiln's store
  * with digests preserved, the stored digest served and pulled back, metrics
  * counting the push, the image still there after a restart on the same /data,
- * htpasswd auth over verified TLS. A registry that refuses pushes
+ * htpasswd auth over verified TLS; the start-up warning of a registry anyone can
+ * push to, absent with auth or on loopback. A registry that refuses pushes
  * (test/fixtures/registry-read-only) fails exactly its push proofs, naming the rule.
  */
 import fs from "node:fs/promises";
@@ -41,9 +42,11 @@ const PUSH_AND_PULL = [
   "metrics count the pushed manifests",
   "after a restart on the same /data the image is still there",
   "the catalog lists it",
+  "the log warns that anyone can push",
 ].map((s) => `client-test push and pull / ${s}`);
 const AUTH_TLS = [
   "setup",
+  "no warning with authentication on",
   "a client without the CA refuses the certificate",
   "the API answers 401 without credentials",
   "an unauthenticated push is refused",
@@ -51,6 +54,7 @@ const AUTH_TLS = [
   "an authenticated push works",
   "pull back over verified TLS, same digest",
 ].map((s) => `client-test htpasswd auth over TLS / ${s}`);
+const LOOPBACK = ["setup", "no warning on loopback", "the container's address does not answer"].map((s) => `client-test API on loopback only / ${s}`);
 
 describe("registry", () => {
   it.each(["linux/amd64", "linux/arm64"])("%s: docker-registry alone on base:runtime, its manifest, no RUN, the declared runtime", async (platform) => {
@@ -81,7 +85,7 @@ describe("registry", () => {
     const r = await kiln(["test", "registry", "--junit", junit, ...proofPlatformFlags()], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    for (const platform of proofPlatforms()) expect(proofs(r.stdout, platform), platform).toEqual([...PUSH_AND_PULL, ...AUTH_TLS].map((p) => `✓ ${p}`));
+    for (const platform of proofPlatforms()) expect(proofs(r.stdout, platform), platform).toEqual([...PUSH_AND_PULL, ...AUTH_TLS, ...LOOPBACK].map((p) => `✓ ${p}`));
     const xml = await fs.readFile(junit, "utf8");
     expect(xml).toMatch(/<testsuites name="kiln test" tests="\d+" failures="0">/);
     expect(xml).toContain('name="client-test: push and pull / after a restart on the same /data the image is still there"');
@@ -102,8 +106,9 @@ describe("registry", () => {
     expect(proofs(r.stdout, "linux/amd64")).toEqual([
       "✓ client-test push and pull / setup",
       "✗ client-test push and pull / push from the store with digests preserved",
-      ...AUTH_TLS.slice(0, 5).map((p) => `✓ ${p}`),
+      ...AUTH_TLS.slice(0, 6).map((p) => `✓ ${p}`),
       "✗ client-test htpasswd auth over TLS / an authenticated push works",
+      ...LOOPBACK.map((p) => `✓ ${p}`),
     ]);
     expect(r.stdout).toMatch(
       /FAILED 2 of \d+ checks: registry:image linux\/amd64 client-test \(push and pull \/ push from the store with digests preserved\), registry:image linux\/amd64 client-test \(htpasswd auth over TLS \/ an authenticated push works\)/,

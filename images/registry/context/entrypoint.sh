@@ -5,6 +5,7 @@
 #
 #   REGISTRY_PORT              5000            the registry API (HTTP, or HTTPS with REGISTRY_TLS=on)
 #                                              (the debug listener is :5001: /debug/health and /metrics, plain HTTP)
+#   REGISTRY_LISTEN                            the address the API binds (127.0.0.1, ::1, 10.0.0.5); empty: every address
 #   REGISTRY_METRICS           on              on | off (Prometheus metrics at :5001/metrics)
 #   REGISTRY_TLS               off             on | off
 #   REGISTRY_TLS_CERT          /certs/tls.crt  certificate (chain) for REGISTRY_TLS=on
@@ -57,7 +58,7 @@ if [ $# -gt 0 ]; then
   esac
 fi
 
-own=(REGISTRY_PORT REGISTRY_METRICS REGISTRY_TLS REGISTRY_TLS_CERT REGISTRY_TLS_KEY REGISTRY_HTPASSWD REGISTRY_REALM
+own=(REGISTRY_PORT REGISTRY_LISTEN REGISTRY_METRICS REGISTRY_TLS REGISTRY_TLS_CERT REGISTRY_TLS_KEY REGISTRY_HTPASSWD REGISTRY_REALM
   REGISTRY_HTTP_SECRET_FILE REGISTRY_DELETE REGISTRY_READONLY REGISTRY_LOG_LEVEL REGISTRY_LOG_FORMAT REGISTRY_CONFIG)
 
 run_registry() { # run_registry CONFIG
@@ -77,6 +78,7 @@ if [ -n "${REGISTRY_CONFIG:-}" ]; then
 fi
 
 port="${REGISTRY_PORT:-5000}"
+listen="${REGISTRY_LISTEN:-}"
 metrics="${REGISTRY_METRICS:-on}"
 tls="${REGISTRY_TLS:-off}"
 cert="${REGISTRY_TLS_CERT:-/certs/tls.crt}"
@@ -93,6 +95,12 @@ if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; th
   die "REGISTRY_PORT must be a port number (1-65535), not '$port'"
 fi
 [ "$port" != 5001 ] || die "REGISTRY_PORT cannot be 5001: that is the debug listener (health, metrics)"
+# An address literal; IPv6 goes in brackets in the listen address.
+case "$listen" in
+  "") addr=":$port" ;;
+  *:*) [[ "$listen" =~ ^[0-9A-Fa-f:]+$ ]] || die "REGISTRY_LISTEN must be an IP address (127.0.0.1, ::1, 10.0.0.5), not '$listen'"; addr="[$listen]:$port" ;;
+  *) [[ "$listen" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "REGISTRY_LISTEN must be an IP address (127.0.0.1, ::1, 10.0.0.5), not '$listen'"; addr="$listen:$port" ;;
+esac
 onoff REGISTRY_METRICS "$metrics"
 onoff REGISTRY_TLS "$tls"
 onoff REGISTRY_DELETE "$delete"
@@ -187,7 +195,7 @@ storage:
   delete:
     enabled: $([ "$delete" = on ] && echo true || echo false)$maintenance
 http:
-  addr: :$port$secret_line
+  addr: $addr$secret_line
   draintimeout: 5s
   headers:
     X-Content-Type-Options: [nosniff]$tls_block
@@ -201,5 +209,13 @@ health:
     enabled: true
     interval: 10s
     threshold: 3" > "$config"
+
+# Serving writes to whoever reaches the port is a choice the operator should see made: said once, at
+# start, in the log (the registry still starts: a build network's cache may want exactly this).
+case "$listen" in 127.* | ::1) loopback=yes ;; *) loopback=no ;; esac
+if [ -z "$htpasswd" ] && [ "$readonly" = off ] && [ "$loopback" = no ]; then
+  printf 'registry: WARNING: no authentication: anyone who reaches port %s can push images and overwrite tags%s (REGISTRY_HTPASSWD is empty, the API listens on %s); set REGISTRY_HTPASSWD, or REGISTRY_READONLY=on, or REGISTRY_LISTEN=127.0.0.1 for this host only\n' \
+    "$port" "$([ "$delete" = on ] && echo ', and delete them')" "${listen:-every address}" >&2
+fi
 
 run_registry "$config" "$@"
