@@ -10,6 +10,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { loadImage as loadIntoDocker } from "../oci/publish.ts";
 import { readImageFiles } from "../oci/layers.ts";
+import { digestHex } from "../oci/digest.ts";
 import { writeAtomic, type OciStore, type StoredImage } from "../oci/store.ts";
 import { KilnError } from "../errors.ts";
 import { run } from "../util/run.ts";
@@ -92,15 +93,27 @@ async function inspectContainer(name: string): Promise<Existing | undefined> {
   return { running: running === "true", label: label && label !== "<no value>" ? label : undefined };
 }
 
-/** Writes the image's buildctl for this host once per image manifest; returns its path. */
+/**
+ * Writes the image's buildctl for this host (named after its manifest) and
+ * returns its path. kiln runs this file on the host, so it is taken only from
+ * verified bytes: every layer of the manifest is read through the store's
+ * digest checks before anything is written, `dir` is made only then, and the
+ * file appears, executable, by one rename. A damaged image leaves no
+ * executable (an earlier copy under that name is removed too).
+ */
 export async function extractBuildctl(store: OciStore, manifestDigest: string, dir: string): Promise<string> {
-  const file = path.join(dir, `buildctl-${manifestDigest.slice("sha256:".length, "sha256:".length + 12)}`);
-  if (await fs.access(file).then(() => true, () => false)) return file;
-  const files = await readImageFiles(store, manifestDigest, { keepContentBytes: 256 * 1024 * 1024, keepContentOf: (p) => p === BUILDCTL_IN_IMAGE, hashFiles: false });
+  const file = path.join(dir, `buildctl-${digestHex(manifestDigest, "buildkit image manifest").slice(0, 12)}`);
+  let files;
+  try {
+    files = await readImageFiles(store, manifestDigest, { keepContentBytes: 256 * 1024 * 1024, keepContentOf: (p) => p === BUILDCTL_IN_IMAGE, hashFiles: false });
+  } catch (e) {
+    await fs.rm(file, { force: true });
+    throw e;
+  }
   const entry = files.get(BUILDCTL_IN_IMAGE);
   if (entry?.type !== "file" || !entry.content) throw new KilnError(`the buildkit image ${manifestDigest} has no ${BUILDCTL_IN_IMAGE}`, "rebuild it: kiln build buildkit");
-  await writeAtomic(file, entry.content);
-  await fs.chmod(file, 0o755);
+  await fs.mkdir(dir, { recursive: true });
+  await writeAtomic(file, entry.content, { mode: 0o755 });
   return file;
 }
 
@@ -129,9 +142,10 @@ export async function setupBuildkitd(store: OciStore, image: StoredImage, hostMa
   const existing = await inspectContainer(spec.name);
   if (existing && !existing.label) throw new KilnError(`a container named ${spec.name} exists and was not started by kiln`, "pick another name (--name) or remove that container yourself");
   const dir = path.join(spec.stateDir ?? BUILDKITD_STATE, spec.name);
+  // The image is verified (its buildctl extracted) before anything else is made for it.
+  const buildctl = await extractBuildctl(store, hostManifest, dir);
   const tls = await ensureTlsMaterial(path.join(dir, "certs"), ["127.0.0.1", "localhost", spec.name, ...(spec.listen === "0.0.0.0" ? [] : [spec.listen]), ...spec.hosts]);
   if (tls.made) say(`made a CA, a server and a client certificate in ${tls.dir}`);
-  const buildctl = await extractBuildctl(store, hostManifest, dir);
   const connection: BuildkitdConnection = { name: spec.name, address: clientAddress(spec), tls: { ca: tls.ca, ...tls.client }, buildctl, image: image.digest };
 
   if (existing?.running && existing.label === image.digest) {

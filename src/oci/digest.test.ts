@@ -36,6 +36,6 @@ describe("digest strings", () => {
 
   it("refuses what is not a string, and cuts a long value short", () => {
     expect(() => requireDigest(undefined, "index")).toThrow("index: undefined is not a digest");
-    expect(() => requireDigest("x".repeat(200), "index")).toThrow(`index: "${"x".repeat(80)}…" is not a digest`);
+    expect(() => requireDigest("x".repeat(200), "index")).toThrow(`index: "${"x".repeat(100)}…" is not a digest`);
   });
 });

@@ -15,7 +15,7 @@ export function isDigest(value: unknown): value is string {
 /** `value` when it is a digest; otherwise one line naming where it came from. */
 export function requireDigest(value: unknown, where: string, hint = "a digest is sha256: followed by 64 lowercase hex digits"): string {
   if (isDigest(value)) return value;
-  const shown = typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : String(value);
+  const shown = typeof value === "string" ? JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value) : String(value);
   throw new KilnError(`${where}: ${shown} is not a digest`, hint);
 }
 

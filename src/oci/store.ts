@@ -360,11 +360,17 @@ async function removeOnFailure(tmp: string, write: () => Promise<void>): Promise
   }
 }
 
-/** Replaces `file` whole or not at all: readers see the old or the new content, never a part. */
-export async function writeAtomic(file: string, content: string | Buffer): Promise<void> {
+/**
+ * Replaces `file` whole or not at all: readers see the old or the new content,
+ * never a part. `mode` is set on the whole temporary file, just before the
+ * rename: an executable never exists half-written under its name.
+ */
+export async function writeAtomic(file: string, content: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
   const tmp = temporaryName(file);
   await removeOnFailure(tmp, async () => {
-    await fs.writeFile(tmp, content);
+    // With a mode asked for, the file is private until whole, then given that mode.
+    await fs.writeFile(tmp, content, opts.mode === undefined ? undefined : { mode: 0o600 });
+    if (opts.mode !== undefined) await fs.chmod(tmp, opts.mode);
     await fs.rename(tmp, file);
   });
 }

@@ -28,6 +28,8 @@ export interface FixtureImage {
   labels?: Record<string, string>;
   /** Descriptor annotations per layer (by position). */
   layerAnnotations?: (Record<string, string> | undefined)[];
+  /** Plain tar layers (media type `...tar`) instead of gzip ones. */
+  uncompressed?: boolean;
 }
 
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -73,7 +75,8 @@ export async function writeLayout(dir: string, image: FixtureImage): Promise<{ i
     const raw = await tarOf(files);
     diffIds.push(`sha256:${sha(raw)}`);
     const annotations = image.layerAnnotations?.[i];
-    layers.push({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...(await putBlob(dir, gzipSync(raw))), ...(annotations ? { annotations } : {}) });
+    const blob = image.uncompressed ? { mediaType: "application/vnd.oci.image.layer.v1.tar", ...(await putBlob(dir, raw)) } : { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...(await putBlob(dir, gzipSync(raw))) };
+    layers.push({ ...blob, ...(annotations ? { annotations } : {}) });
   }
   const config = {
     architecture: arch,
