@@ -73,7 +73,11 @@ export interface RebuildResult {
 /** Reads the lock attached to `repository@digest` (one of its `referrers`): its bytes and the build record. */
 async function attachedLock(repository: string, digest: string, referrers: Referrer[], settings: Settings): Promise<{ bytes: Buffer; record: BuildRecord; referrer: string }> {
   const ref = `${repository}@${digest}`;
-  const first = referrers.find((r) => r.artifactType === LOCK_ARTIFACT_TYPE);
+  const locks = referrers.filter((r) => r.artifactType === LOCK_ARTIFACT_TYPE);
+  if (locks.length > 1) {
+    throw new KilnError(`${ref} has ${locks.length} lock attachments (${locks.map((l) => l.digest).join(", ")}), and kiln build attaches one`, "someone attached another: see which one the site's key covers with kiln verify-signature; nothing was cloned or run");
+  }
+  const first = locks[0];
   if (!first) throw new KilnError(`${ref} has no attached lock (no ${LOCK_ARTIFACT_TYPE} referrer)`, "it was not pushed by `kiln build --push`, or its attachments were not copied along with it");
   const manifest = JSON.parse((await fetchVerified(repository, first.digest, "manifest", settings)).toString("utf8")) as ArtifactManifest;
   if (manifest.subject?.digest !== digest) throw new KilnError(`the lock ${first.digest} listed for ${ref} refers to ${manifest.subject?.digest ?? "nothing"}`, "the registry's referrers listing is inconsistent");
@@ -141,10 +145,6 @@ function cloneOf(catalog: string, opts: RebuildOptions): CatalogClone {
 
 export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions): Promise<RebuildResult> {
   const { repository, digest } = parseDigestRef(refArg);
-  opts.log?.(`reading the lock attached to ${refArg}`);
-  const referrers = await remoteReferrers(repository, digest, opts.settings);
-  const { bytes, record, referrer } = await attachedLock(repository, digest, referrers, opts.settings);
-  checkBuildRecord(record, refArg);
   if (opts.revision !== undefined) {
     const why = revisionProblem(opts.revision);
     if (why) throw new KilnError(`--revision ${JSON.stringify(opts.revision)}: ${why}`, "name a commit, tag or branch of the catalog");
@@ -153,6 +153,10 @@ export async function rebuildFromRegistry(refArg: string, opts: RebuildOptions):
     const why = catalogUrlProblem(opts.catalog, true);
     if (why) throw new KilnError(`--catalog ${JSON.stringify(opts.catalog)}: ${why}`, "name a git URL (https, ssh, git, file) or a local clone");
   }
+  opts.log?.(`reading the lock attached to ${refArg}`);
+  const referrers = await remoteReferrers(repository, digest, opts.settings);
+  const { bytes, record, referrer } = await attachedLock(repository, digest, referrers, opts.settings);
+  checkBuildRecord(record, refArg);
   const revision = opts.revision ?? record.revision?.commit;
   if (!revision) throw new KilnError(`the lock attached to ${refArg} records no catalog revision (it was built outside a git checkout)`, "name one with --revision and the catalog with --catalog");
   const catalog = opts.catalog ?? record.revision?.source;
