@@ -3,6 +3,11 @@ import { defineImage } from "../../src/index.ts";
 /** The proofs' upstream: a router (Caddy) fixture serving test/mirror as a Debian mirror would. */
 const MIRROR = "http://service:3142/debian";
 const POOL = "pool/main/k/kiln-proof";
+/** A maintenance action of the report page (expiration), with curl's status code after the body. */
+const EXPIRE = (...auth: string[]) => ["curl", "-sS", ...auth, "-w", " HTTP %{http_code}\\n", "http://service:3142/acng-report.html?doExpire=Start+Expiration&abortOnErrors=aOe"];
+const REFUSED = { outputContains: ["Not Authorized", "HTTP 401"], outputExcludes: ["maintenance task progress"] };
+/** The admin login of test/admin-login: a fixture credential (README.md "Proofs"). */
+const ADMIN = "kiln:apt-cache-proof-password";
 
 export default defineImage({
   name: "apt-cache",
@@ -38,6 +43,13 @@ export default defineImage({
             outputContains: ["apt-cache: APT_CACHE_UPSTREAM: 'deb.debian.org/debian' is not an http:// or https:// URL"],
           },
           {
+            name: "an admin login file that is not USER:PASSWORD is refused",
+            command: [],
+            entrypoint: ["bash", "-c", "printf 'kiln\\n' > /tmp/admin && APT_CACHE_ADMIN_FILE=/tmp/admin exec /boot/entrypoint.sh"],
+            exitCode: 64,
+            outputContains: ["apt-cache: APT_CACHE_ADMIN_FILE: the first line of /tmp/admin must be USER:PASSWORD (a password of 8 characters or more, no blanks or #)"],
+          },
+          {
             name: "credentials in the upstream proxy are refused",
             command: [],
             entrypoint: ["bash", "-c", "APT_CACHE_UPSTREAM_PROXY='http://me:secret@proxy:3128' exec /boot/entrypoint.sh"],
@@ -58,6 +70,25 @@ export default defineImage({
           { name: "not a package file", kind: "http", port: 3142, path: "/debian/index.html", status: 403 },
         ],
         clients: [
+          {
+            // No APT_CACHE_ADMIN_FILE: the statistics stay readable, the actions need a login nobody outside knows.
+            name: "maintenance without an admin login",
+            steps: [
+              { name: "the statistics page is readable", command: ["curl", "-fsS", "http://service:3142/acng-report.html"], outputContains: ["Transfer statistics"] },
+              { name: "a maintenance action from the network is refused", command: EXPIRE(), ...REFUSED },
+              { name: "acngtool inside the container runs it", in: "service", command: ["bash", "-c", "acngtool maint -c /tmp/apt-cache && echo 'expiration ran'"], outputContains: ["expiration ran"] },
+            ],
+          },
+          {
+            name: "maintenance with an admin login file",
+            env: { APT_CACHE_ADMIN_FILE: "/run/secrets/apt-cache-admin" },
+            files: { "/run/secrets/apt-cache-admin": "test/admin-login" },
+            steps: [
+              { name: "without the login it is refused", command: EXPIRE(), ...REFUSED },
+              { name: "a wrong password is refused", command: EXPIRE("-u", "kiln:not-the-password"), ...REFUSED },
+              { name: "with the login the expiration runs", command: EXPIRE("-u", ADMIN), outputContains: ["maintenance task progress", "HTTP 200"] },
+            ],
+          },
           {
             name: "cache a mirror",
             env: { APT_CACHE_UPSTREAM: "http://upstream:8080/debian" },

@@ -6,7 +6,9 @@
  * a tiny Debian archive: a Release file through the mirror URL and through the
  * HTTP proxy, a package fetched twice with the same bytes, the report page
  * counting more served than fetched, the package kept in /data and still served
- * once the upstream is gone, also after a restart. A cache set offline
+ * once the upstream is gone, also after a restart; the report page's maintenance
+ * actions refused without the admin login (random by default, from a file when
+ * given) while acngtool inside the container runs them. A cache set offline
  * (test/fixtures/apt-cache-offline) fails exactly its first proof.
  *
  * The family's own client: `kiln build debian` on the host, its mirror settings
@@ -53,6 +55,10 @@ afterAll(async () => {
 
 const proofs = (out: string, platform: string) => clientProofs(out, `apt-cache:image ${platform}`);
 
+const ADMIN = [
+  ...["setup", "the statistics page is readable", "a maintenance action from the network is refused", "acngtool inside the container runs it"].map((s) => `client-test maintenance without an admin login / ${s}`),
+  ...["setup", "without the login it is refused", "a wrong password is refused", "with the login the expiration runs"].map((s) => `client-test maintenance with an admin login file / ${s}`),
+];
 const CACHE_A_MIRROR = [
   "setup",
   "a Release file through the mirror URL",
@@ -94,7 +100,7 @@ describe("apt-cache", () => {
     const r = await kiln(["test", "apt-cache", ...proofPlatformFlags()], env);
     expect(r.stderr + r.stdout).not.toMatch(/✗/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    for (const platform of proofPlatforms()) expect(proofs(r.stdout, platform), platform).toEqual(CACHE_A_MIRROR.map((p) => `✓ ${p}`));
+    for (const platform of proofPlatforms()) expect(proofs(r.stdout, platform), platform).toEqual([...ADMIN, ...CACHE_A_MIRROR].map((p) => `✓ ${p}`));
   });
 
   it("a cache set offline fails exactly its first proof, naming the rule", async () => {

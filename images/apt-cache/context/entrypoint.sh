@@ -19,6 +19,9 @@
 #   APT_CACHE_UPSTREAM_PROXY              an HTTP proxy for the upstream fetches (http://host:port, no credentials)
 #   APT_CACHE_UPSTREAM_PROXY_FILE         a file holding that proxy URL with credentials (http://user:pass@host:port)
 #   APT_CACHE_VERBOSE          off        on: log more (apt-cacher-ng -v: errors and retries in detail)
+#   APT_CACHE_ADMIN_FILE                  a file whose first line is USER:PASSWORD: the login the report page's
+#                                         maintenance actions ask for; empty: a random one per start that only
+#                                         acngtool inside the container knows (docker exec ... acngtool maint)
 #   APT_CACHE_CONFIG                      a configuration folder (e.g. /config) used as is instead of the variables
 #
 #   entrypoint.sh              serve
@@ -55,7 +58,8 @@ if [ $# -gt 0 ]; then
 fi
 
 own=(APT_CACHE_PORT APT_CACHE_UPSTREAM APT_CACHE_SECURITY_UPSTREAM APT_CACHE_DEBIAN_ONLY APT_CACHE_OFFLINE
-  APT_CACHE_EXPIRE_DAYS APT_CACHE_UPSTREAM_PROXY APT_CACHE_UPSTREAM_PROXY_FILE APT_CACHE_VERBOSE APT_CACHE_CONFIG)
+  APT_CACHE_EXPIRE_DAYS APT_CACHE_UPSTREAM_PROXY APT_CACHE_UPSTREAM_PROXY_FILE APT_CACHE_VERBOSE APT_CACHE_CONFIG
+  APT_CACHE_ADMIN_FILE)
 
 # The cache lives in /data: a volume writable by uid 2000 (docker gives a new
 # named volume the image's owner).
@@ -77,6 +81,7 @@ expire_days="${APT_CACHE_EXPIRE_DAYS:-4}"
 proxy="${APT_CACHE_UPSTREAM_PROXY:-}"
 proxy_file="${APT_CACHE_UPSTREAM_PROXY_FILE:-}"
 verbose="${APT_CACHE_VERBOSE:-off}"
+admin_file="${APT_CACHE_ADMIN_FILE:-}"
 
 if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1025 ] || [ "$port" -gt 65535 ]; then
   die "APT_CACHE_PORT must be an unprivileged port number (1025-65535), not '$port'"
@@ -99,6 +104,22 @@ if [ -n "$proxy_file" ]; then
 fi
 if [ -n "$proxy" ]; then
   [[ "$proxy" =~ $url_re ]] || die "the upstream proxy must be an http:// or https:// URL (http://[user:pass@]host:port)"
+fi
+
+# The report page's maintenance actions (expiration, deleting files, import, mirroring whole archives)
+# run for anyone when apt-cacher-ng has no AdminAuth. With one they answer 401 without that login; the
+# statistics page itself (the healthcheck's) stays readable. No login given: a random one, kept in
+# the 0600 security.conf, where acngtool inside the container reads it.
+if [ -n "$admin_file" ]; then
+  { [ -f "$admin_file" ] && [ -r "$admin_file" ]; } || die "APT_CACHE_ADMIN_FILE=$admin_file is not a readable file (mount it read-only)"
+  IFS= read -r admin < "$admin_file" || true
+  admin="${admin%$'\r'}"
+  [[ "$admin" =~ ^[^:[:space:]#]+:[^[:space:]#]{8,}$ ]] ||
+    die "APT_CACHE_ADMIN_FILE: the first line of $admin_file must be USER:PASSWORD (a password of 8 characters or more, no blanks or #)"
+else
+  chars=ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789
+  admin="local:"
+  for ((i = 0; i < 32; i++)); do admin+="${chars:SRANDOM % ${#chars}:1}"; done
 fi
 
 # The Debian archives are remapped: clients ask for /debian/... (or, through
@@ -131,8 +152,12 @@ Offlinemode: $(b "$offline")
 ExThreshold: $expire_days
 FollowIndexFileRemoval: 1
 CAfile: /etc/ssl/certs/ca-certificates.crt" > "$dir/acng.conf"
-# The proxy may hold credentials: a file of its own (mode 0600), as Debian's security.conf.
-if [ -n "$proxy" ]; then printf 'Proxy: %s\n' "$proxy"; fi > "$dir/security.conf"
+# The proxy and the admin login are credentials: a file of their own (mode 0600), as Debian's security.conf.
+{
+  printf 'AdminAuth: %s\n' "$admin"
+  if [ -n "$proxy" ]; then printf 'Proxy: %s\n' "$proxy"; fi
+} > "$dir/security.conf"
+unset admin
 
 unset "${own[@]}"
 args=(-c "$dir")
