@@ -57,7 +57,7 @@ export async function fetchDebs(debs: LockedDeb[], debArch: string, settings: Se
  * from the mirrors of its archive. A cached file that no longer matches is named
  * with both hashes, removed, and fetched again (refused offline).
  */
-export async function fetchPoolFile(store: ContentStore, file: { archive: LockedDeb["archive"]; path: string; sha256: string }, what: string, settings: Settings, log: (line: string) => void): Promise<{ path: string; fetched: boolean }> {
+export async function fetchPoolFile(store: ContentStore, file: { archive: LockedDeb["archive"]; path: string; sha256: string; size: number }, what: string, settings: Settings, log: (line: string) => void): Promise<{ path: string; fetched: boolean }> {
   let tampered = "";
   const cached = await store.getVerified("sha256", file.sha256, (actual) => {
     tampered = `cached ${what} does not match the lock: expected sha256 ${file.sha256}, got ${actual}`;
@@ -68,5 +68,5 @@ export async function fetchPoolFile(store: ContentStore, file: { archive: Locked
   }
   if (cached) return { path: cached, fetched: false };
   const mirrors = file.archive === "debian-security" ? settings.apt.securityMirrors : settings.apt.mirrors;
-  return { path: await fetchIntoStore(store, mirrors, file.path, file.sha256, settings, what), fetched: true };
+  return { path: await fetchIntoStore(store, mirrors, file.path, file.sha256, settings, what, file.size), fetched: true };
 }

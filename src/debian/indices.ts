@@ -1,6 +1,7 @@
 /**
- * The verified view of a Debian release: InRelease files checked with gpgv,
- * Packages indices checked against the hashes in the signed text, parsed into
+ * The verified view of a Debian release: InRelease files checked with gpgv
+ * against the pinned keyring, Packages indices fetched no larger than and
+ * checked against the sizes and hashes in the signed text, parsed into
  * a table of every (name, version, architecture) with its pool file.
  */
 import fs from "node:fs/promises";
@@ -11,6 +12,7 @@ import type { Settings } from "../settings/schema.ts";
 import { type ContentStore, hashBytes } from "../util/cas.ts";
 import { run } from "../util/run.ts";
 import { parseDeb822 } from "./deb822.ts";
+import { archiveKeyring, type PinnedKeyring } from "./archive-keyring.ts";
 import { fetchBytes, fetchIntoStore } from "./download.ts";
 import { parseRelease, type ReleaseInfo, verifyInRelease } from "./release.ts";
 
@@ -32,6 +34,8 @@ export interface VerifiedSuite extends SuiteSource {
   mirror: string;
   inRelease: Buffer;
   release: ReleaseInfo;
+  /** The keyring its InRelease was verified with (apt, run on the verified copy, checks it again with the same). */
+  keyring: PinnedKeyring;
 }
 
 /** The suites a Debian release is made of: the suite, its -updates, and -security from the security mirrors. */
@@ -50,9 +54,10 @@ export function otherSuiteSources(fromSuites: Readonly<Record<string, readonly s
     .map(([suite, takes]) => ({ archive: "debian" as const, suite, mirrors: settings.apt.mirrors, takes: [...takes] }));
 }
 
-export async function fetchVerifiedSuite(source: SuiteSource, settings: Settings, keyring?: string): Promise<VerifiedSuite> {
+export async function fetchVerifiedSuite(source: SuiteSource, settings: Settings, store: ContentStore): Promise<VerifiedSuite> {
   const what = `${source.suite} InRelease`;
   const { mirror, data } = await fetchBytes(source.mirrors, `dists/${source.suite}/InRelease`, settings, what);
+  const keyring = await archiveKeyring(settings, store);
   const release = parseRelease(await verifyInRelease(data, `${mirror}/dists/${source.suite}/InRelease`, keyring));
   if (release.suite !== source.suite && release.codename !== source.suite) {
     throw new KilnError(`${mirror}/dists/${source.suite}/InRelease is signed for suite ${release.suite} (${release.codename})`, "check the mirror setting");
@@ -60,7 +65,7 @@ export async function fetchVerifiedSuite(source: SuiteSource, settings: Settings
   if (settings.apt.checkValidUntil && release.validUntil && new Date(release.validUntil).getTime() < Date.now()) {
     throw new KilnError(`${mirror}/dists/${source.suite}/InRelease expired on ${release.validUntil}`, "the mirror is stale; use another mirror or set apt.checkValidUntil=false");
   }
-  return { ...source, mirror, inRelease: data, release };
+  return { ...source, mirror, inRelease: data, release, keyring };
 }
 
 export interface IndexEntry {
@@ -95,7 +100,7 @@ export async function fetchSignedIndex(suite: VerifiedSuite, base: string, store
     const what = `${suite.suite} ${rel}`;
     const file =
       (await store.getVerified("sha256", want.sha256)) ??
-      (await fetchIntoStore(store, [suite.mirror, ...suite.mirrors.filter((m) => m !== suite.mirror)], `dists/${suite.suite}/${rel}`, want.sha256, settings, what));
+      (await fetchIntoStore(store, [suite.mirror, ...suite.mirrors.filter((m) => m !== suite.mirror)], `dists/${suite.suite}/${rel}`, want.sha256, settings, what, want.size));
     const compressed = await fs.readFile(file);
     if (hashBytes(compressed) !== want.sha256) throw new KilnError(`${what} changed in the cache while reading`, "retry");
     return { rel, compressed, text: await decompressIndex(compressed, ext) };

@@ -48,6 +48,12 @@ export async function resolveMinbaseSet(suites: VerifiedSuite[], arch: string, w
   const debs = path.join(out, "debs");
   await fs.mkdir(lists);
   await fs.mkdir(debs);
+  // The keyring kiln verified with (apt checks the mirror's files again with it, never the host's),
+  // and the site's proxy in a private file: mmdebstrap copies an --aptopt that names a file.
+  const keyring = path.join(out, "archive-keyring.gpg");
+  await fs.copyFile(suites[0]!.keyring.path, keyring);
+  const aptConf = path.join(out, "kiln-apt.conf");
+  await fs.writeFile(aptConf, mirrorAptConf(apt), { mode: 0o600 });
   const hook = [
     `cp "$1"/var/lib/apt/lists/*_InRelease '${lists}'/`,
     `(cp "$1"/var/cache/apt/archives/*.deb '${debs}'/ 2>/dev/null || true)`,
@@ -61,9 +67,9 @@ export async function resolveMinbaseSet(suites: VerifiedSuite[], arch: string, w
     "--skip=download/empty",
     `--hook-dir=${MERGED_USR_HOOKS}`,
     `--customize-hook=${hook}`,
-    // The site's apt proxy and user agent apply to this run's downloads too.
-    ...(apt.proxy ? [`--aptopt=Acquire::http::Proxy "${apt.proxy}"`] : []),
-    ...(apt.userAgent ? [`--aptopt=Acquire::http::User-Agent "${apt.userAgent}"`] : []),
+    `--keyring=${keyring}`,
+    // The site's apt proxy and user agent apply to this run's downloads too (from the file: never on this command line).
+    `--aptopt=${aptConf}`,
     suites[0]!.suite,
     "/dev/null",
     ...suites.map((s) => `deb ${s.mirror} ${s.suite} main`),
@@ -87,6 +93,17 @@ export async function resolveMinbaseSet(suites: VerifiedSuite[], arch: string, w
   if (used.length !== suites.length) throw new KilnError(`mmdebstrap used ${used.length} release files, expected ${suites.length}`, "check the mirror settings");
   const installed = parseDpkgQuery(await fs.readFile(path.join(out, "installed.tsv"), "utf8"));
   return { installed, debsDir: debs };
+}
+
+/** apt.conf lines for the site's apt proxy and user agent; a value that would break out of its quotes is refused. */
+export function mirrorAptConf(apt: { proxy?: string; userAgent?: string }): string {
+  const lines = ["// kiln: the site's apt settings for resolving"];
+  for (const [key, option, value] of [["apt.proxy", "Proxy", apt.proxy], ["apt.userAgent", "User-Agent", apt.userAgent]] as const) {
+    if (!value) continue;
+    if (/["\n\r]/.test(value)) throw new KilnError(`${key} contains a double quote or a line break`, "apt.conf cannot carry it; remove it");
+    lines.push(`Acquire::http::${option} "${value}";`, `Acquire::https::${option} "${value}";`);
+  }
+  return lines.join("\n") + "\n";
 }
 
 /** linux/arm64 -> arm64 (Debian architecture names pass through). */

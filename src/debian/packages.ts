@@ -16,7 +16,6 @@ import type { ContentStore } from "../util/cas.ts";
 import { fetchPackagesFile, type VerifiedSuite } from "./indices.ts";
 import { statusFileFor } from "./installed.ts";
 import type { InstalledPackage } from "./minbase.ts";
-import { DEBIAN_KEYRING } from "./release.ts";
 
 const run = promisify(execFile);
 
@@ -89,6 +88,9 @@ export interface AptSimulation {
 export async function simulateApt(o: AptSimulation, args: string[]): Promise<string> {
   const root = await fs.mkdtemp(path.join(o.workDir, `apt-${o.arch}-`));
   const sources: string[] = [];
+  // The keyring kiln verified with, under a name apt takes for a keyring file.
+  const keyring = path.join(root, "archive-keyring.gpg");
+  await fs.copyFile(o.suites[0]!.keyring.path, keyring);
   for (const [i, suite] of o.suites.entries()) {
     const base = path.join(root, "mirror", String(i));
     const dists = path.join(base, "dists", suite.suite);
@@ -99,7 +101,7 @@ export async function simulateApt(o: AptSimulation, args: string[]): Promise<str
       await fs.mkdir(path.dirname(path.join(dists, rel)), { recursive: true });
       await fs.writeFile(path.join(dists, rel), compressed);
     }
-    sources.push(`deb [signed-by=${DEBIAN_KEYRING}] file:${base} ${suite.suite} main`);
+    sources.push(`deb [signed-by=${keyring}] file:${base} ${suite.suite} main`);
   }
   for (const d of ["etc/apt/apt.conf.d", "etc/apt/preferences.d", "etc/apt/sources.list.d", "etc/apt/trusted.gpg.d", "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"]) {
     await fs.mkdir(path.join(root, d), { recursive: true });

@@ -1,19 +1,17 @@
 /**
- * Signed Release files: InRelease is checked with gpgv against the Debian
- * archive keyring and only the text gpgv vouches for is parsed; index hashes
- * come from that text and nowhere else.
+ * Signed Release files: InRelease is checked with gpgv against the keyring
+ * kiln pins (archive-keyring.ts), judged by gpgv's status lines, and only the
+ * text gpgv vouches for is parsed; index hashes and sizes come from that text
+ * and nowhere else.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { KilnError } from "../errors.ts";
+import { run } from "../util/run.ts";
+import { withTempDir } from "../util/temp.ts";
+import type { PinnedKeyring } from "./archive-keyring.ts";
 import { parseDeb822 } from "./deb822.ts";
-
-const run = promisify(execFile);
-
-export const DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+import { judgeGpgvStatus } from "./gpgv-status.ts";
 
 export interface ReleaseInfo {
   suite: string;
@@ -26,25 +24,24 @@ export interface ReleaseInfo {
 }
 
 /**
- * Returns the signed text of an InRelease file, or throws when gpgv does not
- * accept its signature with `keyring`. `what` names the file in errors.
+ * Returns the signed text of an InRelease file, or throws when its signatures
+ * are not all good ones by keys of `keyring` (gpgv's status lines decide, not
+ * its exit status). gpgv runs with an empty home, so no other keyring counts.
+ * `what` names the file in errors.
  */
-export async function verifyInRelease(inRelease: Buffer, what: string, keyring = DEBIAN_KEYRING): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-gpgv-"));
-  try {
+export async function verifyInRelease(inRelease: Buffer, what: string, keyring: PinnedKeyring): Promise<string> {
+  return withTempDir("kiln-gpgv-", async (dir) => {
+    const home = path.join(dir, "home");
+    await fs.mkdir(home, { mode: 0o700 });
     const input = path.join(dir, "InRelease");
     const output = path.join(dir, "Release");
     await fs.writeFile(input, inRelease);
-    try {
-      await run("gpgv", ["--quiet", "--keyring", keyring, "--output", output, input]);
-    } catch (e) {
-      const detail = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split("\n").pop();
-      throw new KilnError(`${what}: signature check failed (${detail})`, `the mirror served a file not signed by a key in ${keyring}; check the mirror setting`);
-    }
-    return await fs.readFile(output, "utf8");
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+    const r = await run("gpgv", ["--homedir", home, "--status-fd", "1", "--keyring", keyring.path, "--output", output, input], { what: `check ${what}`, allowFailure: true });
+    const verdict = judgeGpgvStatus(r.stdout.toString("utf8"));
+    if (!verdict.ok) throw new KilnError(`${what}: signature refused: ${verdict.reason}`, `kiln trusts only good signatures by keys of ${keyring.name}; check the mirror setting`);
+    if (r.code !== 0) throw new KilnError(`${what}: signature refused: gpgv exited ${r.code} (${r.stderr.trim().split("\n").pop()})`, "check the mirror setting");
+    return fs.readFile(output, "utf8");
+  });
 }
 
 export function parseRelease(text: string): ReleaseInfo {

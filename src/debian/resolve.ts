@@ -15,6 +15,7 @@ import { fetchVerifiedSuite, loadPackageTable, otherSuiteSources, type PackageTa
 import { debianArch, type InstalledPackage, resolveMinbaseSet } from "./minbase.ts";
 import { resolvePackageSet } from "./packages.ts";
 import { snapshotFromDate } from "./release.ts";
+import { checkNewestNotOlder, checkNotOlder, type ReleaseFloor, releaseDatesOf } from "./release-floor.ts";
 
 export interface DebianRequest {
   suite: string;
@@ -30,8 +31,8 @@ export interface DebianRequest {
 export interface ResolveOptions {
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
-  /** gpg keyring the InRelease files must be signed with. */
-  keyring?: string;
+  /** The InRelease dates the previous lock was made from: older ones are refused. */
+  floor?: ReleaseFloor;
   /** Per Debian architecture, what the image starts from (the `onTopOf` parent's manifest). */
   installed?: Record<string, readonly InstalledPackage[]>;
 }
@@ -50,8 +51,11 @@ export async function resolveDebian(request: DebianRequest, architectures: strin
   const suites: VerifiedSuite[] = [];
   for (const source of [...suiteSources(request.suite, settings), ...otherSuiteSources(fromSuites, settings)]) {
     log(`debian: verifying ${source.suite} InRelease`);
-    suites.push(await fetchVerifiedSuite(source, settings, options.keyring));
+    const suite = await fetchVerifiedSuite(source, settings, store);
+    checkNotOlder(`${suite.mirror}/dists/${suite.suite}/InRelease`, suite.suite, suite.release.date, options.floor);
+    suites.push(suite);
   }
+  checkNewestNotOlder(suites, options.floor);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-resolve-"));
   try {
     const packages: Record<string, LockedDeb[]> = {};
@@ -77,6 +81,7 @@ export async function resolveDebian(request: DebianRequest, architectures: strin
     return {
       suite: request.suite,
       snapshot: snapshotOf(suites),
+      releaseDates: releaseDatesOf(suites),
       request: {
         set: request.set,
         packages: [...request.packages],

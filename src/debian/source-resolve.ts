@@ -33,7 +33,7 @@ export type BuildStatus = Record<string, string>;
 export async function fetchSourceFiles(entry: Pick<SourceEntry, "archive" | "directory" | "files" | "package" | "version">, store: ContentStore, settings: Settings, log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of entry.files) {
-    const got = await fetchPoolFile(store, { archive: entry.archive, path: `${entry.directory}/${f.name}`, sha256: f.sha256 }, `${entry.package} ${entry.version} ${f.name}`, settings, log);
+    const got = await fetchPoolFile(store, { archive: entry.archive, path: `${entry.directory}/${f.name}`, sha256: f.sha256, size: f.size }, `${entry.package} ${entry.version} ${f.name}`, settings, log);
     out.set(f.name, got.path);
   }
   return out;
@@ -44,7 +44,7 @@ export async function resolveSourcePackage(request: SourceRequest, targetArchs: 
   const suites: VerifiedSuite[] = [];
   for (const source of suiteSources(request.suite, settings)) {
     log(`debian: verifying ${source.suite} InRelease`);
-    suites.push(await fetchVerifiedSuite(source, settings));
+    suites.push(await fetchVerifiedSuite(source, settings, store));
   }
   const entries: SourceEntry[] = [];
   for (const suite of suites) entries.push(...(await loadSourcesIndex(suite, store, settings)));

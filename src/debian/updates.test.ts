@@ -80,7 +80,7 @@ describe("pending updates against the current indices", () => {
 
 describe("the kept version table", () => {
   const hex = "ab".repeat(32);
-  const suite = { archive: "debian" as const, suite: "bookworm", mirrors: ["http://127.0.0.1:9/debian"], mirror: "http://127.0.0.1:9/debian", inRelease: Buffer.from(""), release: { suite: "bookworm", codename: "bookworm", date: "", sha256: new Map([["main/binary-amd64/Packages.xz", { sha256: hex, size: 1 }]]) } };
+  const suite = { archive: "debian" as const, suite: "bookworm", mirrors: ["http://127.0.0.1:9/debian"], mirror: "http://127.0.0.1:9/debian", inRelease: Buffer.from(""), release: { suite: "bookworm", codename: "bookworm", date: "", sha256: new Map([["main/binary-amd64/Packages.xz", { sha256: hex, size: 1 }]]) }, keyring: { path: "/nonexistent", name: "none" } };
   const offline = settingsSchema.parse({ offline: true });
 
   it("is read instead of the index when the signed hash names it; a damaged one is not trusted", async () => {

@@ -90,10 +90,10 @@ export interface IndexSource {
  * next to the cache, named by the file's signed sha256, so a later run with
  * the same index reads a small table instead of unpacking and parsing ~50 MB.
  */
-export function mirrorIndexSource(settings: Settings, store: ContentStore, cacheDir: string, keyring?: string): IndexSource {
+export function mirrorIndexSource(settings: Settings, store: ContentStore, cacheDir: string): IndexSource {
   return {
     async verify(source) {
-      const suite = await fetchVerifiedSuite(source, settings, keyring);
+      const suite = await fetchVerifiedSuite(source, settings, store);
       return { date: suite.release.date, read: (arch) => publishedIn(suite, arch, store, settings, cacheDir) };
     },
   };

@@ -6,6 +6,7 @@ import type { LoadedImage } from "../definition/catalog.ts";
 import { prepareDebianContexts, type DebianContextRequest } from "../debian/contexts.ts";
 import { installedInImage } from "../debian/installed.ts";
 import { debianArch, type InstalledPackage } from "../debian/minbase.ts";
+import type { ReleaseFloor } from "../debian/release-floor.ts";
 import { resolveDebian } from "../debian/resolve.ts";
 import { OciStore } from "../oci/store.ts";
 import { KilnError } from "../errors.ts";
@@ -30,6 +31,9 @@ export function settingsAtSnapshot(settings: Settings, snapshot?: string): Setti
  * When the result installs exactly what the previous lock installs, the
  * previous lock is kept, snapshot included: a newer Release file alone does
  * not change what goes into the image, so it must not change the lock either.
+ * A kept lock that does not record its InRelease dates yet (made before kiln
+ * recorded them) gets today's, once. InRelease files older than the previous
+ * lock's are refused, unless a snapshot is named: that goes back on purpose.
  */
 export async function resolveDebianInput(image: LoadedImage, settings: Settings, opts: { snapshot?: string; previous?: DebianLock; parents?: Lock["parents"] }): Promise<DebianLock> {
   const request = image.def.inputs.debian;
@@ -37,11 +41,21 @@ export async function resolveDebianInput(image: LoadedImage, settings: Settings,
   if (settings.offline) throw new KilnError(`offline: cannot resolve the Debian packages of ${image.name}`, "resolving needs the signed indices from the mirror; run without --offline");
   const platforms = imagePlatforms(image.def);
   const installed = request.onTopOf ? await parentPackages(image, request.onTopOf, opts.parents?.[request.onTopOf], platforms, settings) : undefined;
-  const resolved = await resolveDebian(request, debianArchitectures(platforms), settingsAtSnapshot(settings, opts.snapshot), cacheDir(settings), { installed });
-  if (installed) resolved.onTopOfSha256 = packageSetSha256(installed);
   const old = opts.previous;
-  const sameWorld = old && !opts.snapshot && stableStringify({ ...old, snapshot: "" }) === stableStringify({ ...resolved, snapshot: "" });
-  return sameWorld ? old : resolved;
+  const floor = old && !opts.snapshot ? releaseFloor(old, request, `images/${image.name}/kiln.lock.json`) : undefined;
+  const resolved = await resolveDebian(request, debianArchitectures(platforms), settingsAtSnapshot(settings, opts.snapshot), cacheDir(settings), { installed, floor });
+  if (installed) resolved.onTopOfSha256 = packageSetSha256(installed);
+  const world = (l: DebianLock) => stableStringify({ ...l, snapshot: "", releaseDates: undefined });
+  const sameWorld = old && !opts.snapshot && world(old) === world(resolved);
+  if (!sameWorld) return resolved;
+  return old.releaseDates ? old : { ...old, releaseDates: resolved.releaseDates };
+}
+
+/** What a previous lock says about the InRelease dates it was made from; its snapshot counts only for the same suites. */
+export function releaseFloor(old: DebianLock, request: { suite: string; fromSuites?: Record<string, string[]> }, lockFile: string): ReleaseFloor {
+  const suites = (r: { suite: string; fromSuites?: Record<string, unknown> }) => [r.suite, ...Object.keys(r.fromSuites ?? {}).sort()].join(" ");
+  const sameSuites = suites({ suite: old.suite, fromSuites: old.request.fromSuites }) === suites(request);
+  return { suites: old.releaseDates ?? {}, newest: sameSuites ? old.snapshot : undefined, lockFile };
 }
 
 /**

@@ -24,6 +24,8 @@ export const lockedDebSchema = z.strictObject({
 export const debianLockSchema = z.strictObject({
   suite: z.string(),
   snapshot: snapshotTimestamp,
+  /** Per suite, the Date of the signed InRelease it was made from (snapshot format): `kiln refresh` refuses older ones. */
+  releaseDates: z.record(z.string(), snapshotTimestamp).optional(),
   /** What was requested (minbase or a package list): used by `lock --check`. */
   request: z.strictObject({
     set: z.enum(["minbase", "packages"]),

@@ -65,7 +65,7 @@ export function renderAptConf(s: Settings): string {
 }
 
 /** curl config syntax: backslash escapes inside double quotes. */
-function curlQuote(key: string, value: string): string {
+export function curlQuote(key: string, value: string): string {
   if (/[\n\r]/.test(value)) throw new KilnError(`${key} contains a line break`, "curlrc cannot carry it; remove it");
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }

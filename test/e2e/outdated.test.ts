@@ -55,7 +55,7 @@ describe("kiln outdated", () => {
     fresh = JSON.parse(await fs.readFile(lockFile(), "utf8"));
     // The point release's entries, read with kiln's verified index code into the same cache.
     const settings = settingsSchema.parse({});
-    const bookworm = await fetchVerifiedSuite(suiteSources("bookworm", settings)[0]!, settings);
+    const bookworm = await fetchVerifiedSuite(suiteSources("bookworm", settings)[0]!, settings, debStore(env.KILN_CACHE_DIR!));
     for (const arch of ARCHS) {
       const { text } = await fetchPackagesFile(bookworm, arch, debStore(env.KILN_CACHE_DIR!), settings);
       for (const e of parsePackagesIndex(text, bookworm)) if (FIXES.includes(e.name)) pointRelease.set(`${e.name} ${arch}`, e);
