@@ -1,6 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { deflateSync, inflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KilnError } from "../errors.ts";
 import { LocalRepo, tempDir } from "../../test/support/lock-fixtures.ts";
 import { ensureCommit, exportCommit, mirrorDir, resolveGitRef, rewriteGitUrl } from "./git.ts";
 
@@ -87,5 +89,63 @@ describe("git sources", () => {
     await expect(ensureCommit({ name: "src", url: upstream, commit: second, cacheDir, offline: false, fix: "", insteadOf })).rejects.toThrow(
       `locked commit ${second} does not exist in ${upstream} (via ${shallow})`,
     );
+  });
+});
+
+/** Rewrites a loose object of `gitDir` with one byte of its content flipped (the zlib stream stays valid). */
+export async function corruptLooseObject(gitDir: string, oid: string, at: (content: Buffer) => number): Promise<void> {
+  const file = path.join(gitDir, "objects", oid.slice(0, 2), oid.slice(2));
+  const raw = inflateSync(await fs.readFile(file));
+  const body = raw.indexOf(0) + 1;
+  raw[body + at(raw.subarray(body))]! ^= 0x01;
+  await fs.chmod(file, 0o644);
+  await fs.writeFile(file, deflateSync(raw));
+}
+
+describe("git exports", () => {
+  let root: string;
+  let repo: LocalRepo;
+
+  beforeAll(async () => {
+    root = await tempDir();
+    repo = await LocalRepo.create(path.join(root, "upstream"));
+  });
+  afterAll(() => fs.rm(root, { recursive: true, force: true }));
+
+  it("are the commit's bytes, modes and links whatever the tree's .gitattributes ask for", async () => {
+    await repo.commit({ "crlf.txt": "one\r\ntwo\r\n", "lf.txt": "id: $Id$\n", "run.sh": "#!/bin/sh\n" });
+    repo.git("update-index", "--chmod=+x", "run.sh");
+    await fs.symlink("lf.txt", path.join(repo.dir, "link"));
+    repo.git("add", "link");
+    repo.git("commit", "--quiet", "-m", "link");
+    // Attributes added alone after the files: the blobs keep the bytes above.
+    await fs.writeFile(path.join(repo.dir, ".gitattributes"), "*.txt text eol=crlf ident\n* filter=nope\n");
+    repo.git("add", ".gitattributes");
+    repo.git("commit", "--quiet", "-m", "attributes");
+    const commit = repo.git("rev-parse", "HEAD");
+    expect(repo.git("cat-file", "blob", `${commit}:crlf.txt`)).toBe("one\r\ntwo");
+    const mirror = await ensureCommit({ name: "src", url: repo.url, commit, cacheDir: path.join(root, "cache"), offline: false, fix: "" });
+    const dest = path.join(root, "out");
+    await exportCommit(mirror, commit, dest, "src");
+    expect(await fs.readFile(path.join(dest, "crlf.txt"), "utf8")).toBe("one\r\ntwo\r\n");
+    expect(await fs.readFile(path.join(dest, "lf.txt"), "utf8")).toBe("id: $Id$\n");
+    expect((await fs.stat(path.join(dest, "run.sh"))).mode & 0o100).toBe(0o100);
+    expect(await fs.readlink(path.join(dest, "link"))).toBe("lf.txt");
+    expect((await fs.readdir(dest)).sort()).toEqual([".gitattributes", "crlf.txt", "lf.txt", "link", "run.sh"]);
+  });
+
+  it("refuse a cached object whose bytes changed, naming the mirror to remove, and leave no folder", async () => {
+    const commit = await repo.commit({ "README": "the genuine text\n" });
+    const cacheDir = path.join(root, "cache-corrupt");
+    const mirror = await ensureCommit({ name: "src", url: repo.url, commit, cacheDir, offline: false, fix: "" });
+    const blob = repo.git("rev-parse", `${commit}:README`);
+    await corruptLooseObject(mirror, blob, () => 4);
+    const dest = path.join(root, "out-corrupt");
+    const err = await exportCommit(mirror, commit, dest, "src").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).toLine()).toMatch(
+      new RegExp(`^git source src: the files exported for commit ${commit} make tree [0-9a-f]{40}, the commit's tree is ${repo.git("rev-parse", `${commit}^{tree}`)}; the cached mirror ${mirror} is damaged: remove it \\(rm -rf ${mirror}\\) and run again to fetch it afresh$`),
+    );
+    await expect(fs.access(dest)).rejects.toThrow();
   });
 });

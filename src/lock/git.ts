@@ -1,22 +1,26 @@
 /**
  * Git sources: resolving a ref to a full commit (`git ls-remote`), keeping a
  * bare mirror per repository in the cache, and exporting the locked commit as
- * a plain folder (no .git) for a named build context.
+ * a plain folder (no .git) for a named build context. Git runs with a neutral
+ * configuration (git-command.ts); the cache is not trusted: every export is
+ * checked against the locked commit's tree (git-tree.ts).
  */
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { KilnError } from "../errors.ts";
-import { lastLine, runCommand } from "./command.ts";
+import { lastLine } from "./command.ts";
+import { git } from "./git-command.ts";
+import { gitlinksOf, treeOfFolder } from "./git-tree.ts";
 
 const COMMIT = /^[0-9a-f]{40}$/;
-/** No credential prompts: a build must fail, not hang. */
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" };
-
-async function git(args: string[], cwd?: string) {
-  return runCommand("git", args, { cwd, env: GIT_ENV });
-}
+/**
+ * What info/attributes says for every path of an export: no line-ending
+ * conversion, no `$Id$` expansion, no filter, no re-encoding. It outranks the
+ * tree's own .gitattributes, so the files are the commit's bytes.
+ */
+const AS_STORED = "* -text -eol -crlf -ident -filter -working-tree-encoding\n";
 
 /** Site URL rewrites (settings `git.insteadOf`): base -> the URL prefixes fetched from that base instead. */
 export type GitInsteadOf = Readonly<Record<string, readonly string[]>>;
@@ -115,16 +119,32 @@ async function initMirror(mirror: string): Promise<void> {
 }
 
 /**
- * Checks `commit` out of the mirror into `dest` (which must not exist),
- * verifies HEAD is that commit, and removes the .git folder. The clone shares
- * the mirror's objects read-only, so concurrent exports cannot disturb it.
+ * Checks `commit` out of the mirror into `dest` (which must not exist) with
+ * every attribute transformation off, proves the files are the commit's (the
+ * tree they make is the commit's tree), and removes the .git folder. The clone
+ * shares the mirror's objects read-only, so concurrent exports cannot disturb
+ * it. A damaged cache is refused, naming the mirror to remove; `dest` is
+ * removed then, so nothing built from it remains.
  */
 export async function exportCommit(mirror: string, commit: string, dest: string, name: string): Promise<void> {
-  let res = await git(["clone", "--quiet", "--shared", "--no-checkout", "--", mirror, dest]);
-  if (res.code !== 0) throw new Error(`git clone of ${mirror}: ${res.stderr}`);
-  res = await git(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit], dest);
-  if (res.code !== 0) throw new KilnError(`git source ${name}: cannot check out ${commit}: ${lastLine(res.stderr)}`);
-  const head = (await git(["rev-parse", "HEAD"], dest)).stdout.trim();
-  if (head !== commit) throw new KilnError(`git source ${name}: checkout gave HEAD ${head}, expected ${commit}`, "the cached mirror may be damaged; remove it and retry");
-  await fs.rm(path.join(dest, ".git"), { recursive: true, force: true });
+  const damaged = `the cached mirror ${mirror} is damaged: remove it (rm -rf ${mirror}) and run again to fetch it afresh`;
+  try {
+    let res = await git(["clone", "--quiet", "--shared", "--no-checkout", "--", mirror, dest]);
+    if (res.code !== 0) throw new Error(`git clone of ${mirror}: ${res.stderr}`);
+    const gitDir = path.join(dest, ".git");
+    await fs.mkdir(path.join(gitDir, "info"), { recursive: true });
+    await fs.writeFile(path.join(gitDir, "info", "attributes"), AS_STORED);
+    res = await git(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit], { cwd: dest });
+    if (res.code !== 0) throw new KilnError(`git source ${name}: cannot check out ${commit}: ${lastLine(res.stderr)}`, damaged);
+    // rev-parse reads the commit object hash-checked: the tree id it gives is the commit's own.
+    res = await git(["--git-dir", gitDir, "rev-parse", "--verify", "--quiet", `${commit}^{tree}`]);
+    if (res.code !== 0) throw new KilnError(`git source ${name}: commit ${commit} cannot be read from the cache: ${lastLine(res.stderr) || "no such commit"}`, damaged);
+    const expected = res.stdout.trim();
+    const actual = await treeOfFolder(dest, gitDir, await gitlinksOf(gitDir, commit));
+    if (actual !== expected) throw new KilnError(`git source ${name}: the files exported for commit ${commit} make tree ${actual}, the commit's tree is ${expected}`, damaged);
+    await fs.rm(gitDir, { recursive: true, force: true });
+  } catch (e) {
+    await fs.rm(dest, { recursive: true, force: true });
+    throw e;
+  }
 }
