@@ -62,7 +62,7 @@ export async function currentInputs(node: GraphNode, ctx: StalenessContext, entr
     parentDigests: Object.fromEntries(Object.entries(node.parents).map(([name, ref]) => [name, entries.get(ref)?.digest])),
     platforms: platformsOf(node, ctx.platforms),
     engine: ctx.engine ?? "unknown",
-    settings: settingsInputs(ctx.settings, node.image.def, ctx.buildArgs),
+    settings: settingsInputs(ctx.settings, node.image.def, ctx.buildArgs, ctx.state.dir),
   });
 }
 

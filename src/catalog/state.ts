@@ -37,7 +37,8 @@ export class CatalogState {
     const hash = manifestHash(m);
     const file = path.join(this.dir, "inputs", `${hash}.json`);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.access(file).catch(() => writeAtomic(file, stableStringify(m)));
+    // Private: it holds (keyed) digests of the secrets the build mounted.
+    await fs.access(file).catch(() => writeAtomic(file, stableStringify(m), { mode: 0o600 }));
     return hash;
   }
 

@@ -5,9 +5,12 @@
 import { Command, CommanderError } from "commander";
 import { diskFullError, isKilnError } from "../errors.ts";
 import { commandsFor } from "./commands/index.ts";
+import { sweepDeadSecrets } from "../settings/secrets.ts";
 import { exitAfterOutput } from "./exit.ts";
 
 export async function main(argv: string[]): Promise<number> {
+  // What a killed run left of the site's secrets goes first, whatever the command.
+  sweepDeadSecrets();
   const program = new Command("kiln")
     .description("Reproducible, pinned, multi-arch container images on BuildKit")
     .showHelpAfterError("(run with --help for usage)")

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SITE_SECRET_IDS } from "../definition/schema.ts";
 import { KilnError } from "../errors.ts";
 import { settingsSchema, type Settings, type SettingsInput } from "./schema.ts";
-import { renderSecrets, withSecretsDir } from "./secrets.ts";
+import { renderSecrets, sweepDeadSecrets, withSecretsDir } from "./secrets.ts";
 
 let dir: string;
 const INLINE_CA = "-----BEGIN CERTIFICATE-----\nMIIBinlineCA\n-----END CERTIFICATE-----";
@@ -187,4 +187,22 @@ describe("withSecretsDir", () => {
       expect(existsSync(secretsDir)).toBe(false);
     });
   }
+
+  it("a folder left by a SIGKILLed run (named with its pid) is swept once that pid is gone; live owners' and other folders stay", async () => {
+    const script = path.join(dir, "hold.mts");
+    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"], cwd: path.dirname(new URL("./secrets.ts", import.meta.url).pathname) });
+    const secretsDir = await new Promise<string>((resolve) => child.stdout.on("data", (d: Buffer) => resolve(d.toString().trim())));
+    expect(path.basename(secretsDir)).toMatch(new RegExp(`^kiln-secrets-${child.pid}-`));
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    expect(existsSync(secretsDir)).toBe(true); // nothing of the child ran
+    const alive = await fs.mkdtemp(path.join(os.tmpdir(), `kiln-secrets-${process.ppid}-`));
+    try {
+      expect(sweepDeadSecrets()).toContain(path.basename(secretsDir));
+      expect([existsSync(secretsDir), existsSync(alive), existsSync(dir)]).toEqual([false, true, true]);
+    } finally {
+      await fs.rm(alive, { recursive: true, force: true });
+    }
+  });
 });

@@ -10,10 +10,11 @@
  */
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { SITE_SECRET_IDS, type SiteSecretId } from "../definition/schema.ts";
 import { KilnError } from "../errors.ts";
-import { withTempDir } from "../util/temp.ts";
+import { removeDeadOwners, withTempDir } from "../util/temp.ts";
 import type { Settings } from "./schema.ts";
 
 const MOUNT = "/run/secrets";
@@ -146,13 +147,24 @@ export function renderSecrets(settings: Settings, ids: readonly string[]): Recor
 export async function withSecretsDir<T>(settings: Settings, ids: readonly string[], fn: (dir: string) => Promise<T>): Promise<T> {
   const files = renderSecrets(settings, ids);
   return withTempDir(
-    "kiln-secrets-",
+    SECRETS_PREFIX,
     async (dir) => {
       for (const [id, content] of Object.entries(files)) {
         await fsp.writeFile(path.join(dir, id), content, { mode: 0o600, flag: "wx" });
       }
       return fn(dir);
     },
-    { mode: 0o700 },
+    { mode: 0o700, owned: true },
   );
+}
+
+/** Secrets folders are `$TMPDIR/kiln-secrets-<pid>-XXXXXX`: the pid tells whose they are. */
+const SECRETS_PREFIX = "kiln-secrets-";
+
+/**
+ * Removes the secrets folders of kiln runs that were killed outright (SIGKILL,
+ * the OOM killer: no handler runs then). Every kiln command calls it as it starts.
+ */
+export function sweepDeadSecrets(tmp = os.tmpdir()): string[] {
+  return removeDeadOwners(tmp, SECRETS_PREFIX);
 }

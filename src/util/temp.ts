@@ -29,6 +29,29 @@ export async function removeOrphans(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Removes the folders `<parent>/<prefix><pid>-*` whose process is gone: what
+ * a run killed outright (SIGKILL, the OOM killer) left, which no handler of
+ * its own could remove. Synchronous: it runs once as kiln starts.
+ */
+export function removeDeadOwners(parent: string, prefix: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)-/.exec(name.slice(prefix.length))?.[1];
+    if (!pid || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -45,13 +68,15 @@ export interface TempDirOptions {
   mode?: number;
   /** Leave it in place once `fn` is done (it is still removed if kiln is interrupted). */
   keep?: boolean;
+  /** Name it `<prefix><pid>-XXXXXX`, so that `removeDeadOwners` can sweep it once this process is gone. */
+  owned?: boolean;
 }
 
 /** Creates `<parent>/<prefix>XXXXXX`, runs `fn` with it, removes it whatever happens. */
 export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>, opts: TempDirOptions = {}): Promise<T> {
   const parent = opts.parent ?? os.tmpdir();
   await fsp.mkdir(parent, { recursive: true });
-  const dir = await fsp.mkdtemp(path.join(parent, prefix));
+  const dir = await fsp.mkdtemp(path.join(parent, opts.owned ? `${prefix}${process.pid}-` : prefix));
   const forget = onInterrupt(() => fs.rmSync(dir, { recursive: true, force: true }));
   try {
     if (opts.mode !== undefined) await fsp.chmod(dir, opts.mode);
