@@ -39,7 +39,7 @@ export function checkNotOlder(url: string, suite: string, date: string, floor: R
 /** Refuses a set of suites whose newest Date is older than the floor's newest (used when per-suite dates are not recorded). */
 export function checkNewestNotOlder(suites: { suite: string; mirror: string; release: { date: string } }[], floor: ReleaseFloor | undefined): void {
   if (!floor?.newest || Object.keys(floor.suites).length || !suites.length) return;
-  const dated = suites.map((s) => ({ s, at: snapshotFromDate(s.release.date) })).sort((a, b) => (a.at < b.at ? 1 : -1));
+  const dated = suites.map((s) => ({ s, at: snapshotFromDate(s.release.date) })).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   const newest = dated[0]!;
   if (newest.at < floor.newest) {
     const names = suites.map((s) => s.suite).join(", ");

@@ -112,7 +112,8 @@ export class MirrorServer {
   publish(suite: string, date: Date, key: ArchiveKey, packages = ""): Buffer {
     const index = xz(packages);
     this.files.set(`/debian/dists/${suite}/main/binary-amd64/Packages.xz`, index);
-    const signed = key.clearsign(releaseText(suite, date, { "main/binary-amd64/Packages.xz": index }));
+    // apt finds an index only when the Release lists its uncompressed form too (kiln fetches the .xz).
+    const signed = key.clearsign(releaseText(suite, date, { "main/binary-amd64/Packages": Buffer.from(packages), "main/binary-amd64/Packages.xz": index }));
     this.files.set(`/debian/dists/${suite}/InRelease`, signed);
     return signed;
   }
