@@ -96,9 +96,13 @@ export function attachmentLabel(a: Pick<AttachmentCoverage, "digest" | "artifact
   return `${a.artifactType}${a.platform ? ` (${a.platform})` : ""} ${a.digest}`;
 }
 
-async function cosignSign(key: SigningKey, digestRef: string, r: Resolved): Promise<void> {
+/** One `cosign sign`; `before`: how many signatures this run pushed already (a failure says so). */
+async function cosignSign(key: SigningKey, digestRef: string, r: Resolved, before: number): Promise<void> {
   const result = await run("cosign", signArgs(key.key, digestRef, r.insecure), { what: `sign ${digestRef}`, env: r.env, input: key.password, allowFailure: true });
-  if (result.code !== 0) throw new KilnError(`signing ${digestRef === byDigest(r.pushed, r.digest) ? subject(r) : digestRef} with key ${key.key} failed: ${signFailure(result.stderr, r.pushed.host)}`, "nothing was signed");
+  if (result.code !== 0) {
+    const hint = before === 0 ? "nothing was signed" : `${before} attachment signature${before > 1 ? "s were" : " was"} pushed before it, the image itself is not signed: run kiln sign again once this is fixed`;
+    throw new KilnError(`signing ${digestRef === byDigest(r.pushed, r.digest) ? subject(r) : digestRef} with key ${key.key} failed: ${signFailure(result.stderr, r.pushed.host)}`, hint);
+  }
 }
 
 /**
@@ -116,9 +120,9 @@ export async function signImage(image: string, settings: Settings): Promise<Sign
     if (missing.length) {
       throw new KilnError(`${subject(r)}: the registry lacks ${missing.length} of the ${built.attachments.length} attachments kiln made for it (${missing.map((m) => attachmentLabel(describeAttachment(m, false))).join(", ")})`, "nothing was signed; push the image again (kiln build IMAGE --push) so that its attachments travel with it");
     }
-    for (const a of built.attachments) await cosignSign(key, byDigest(r.pushed, a.digest), r);
+    for (const [i, a] of built.attachments.entries()) await cosignSign(key, byDigest(r.pushed, a.digest), r, i);
     const signed = byDigest(r.pushed, r.digest);
-    await cosignSign(key, signed, r);
+    await cosignSign(key, signed, r, built.attachments.length);
     const foreign = remote.filter((x) => !built.attachments.some((a) => a.digest === x.digest)).map((x) => describeAttachment(x, false, { problem: "not made by kiln for this image: not signed" }));
     return {
       ref: image,

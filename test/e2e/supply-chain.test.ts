@@ -311,17 +311,26 @@ describe("kiln sign and kiln verify-signature on the pushed router", () => {
     tagRef = `${repository}:t`;
   });
 
-  it("an unsigned digest fails; signed by tag, it verifies by tag and by digest, and not with another key", async () => {
+  /** The attachment lines kiln prints, one per attachment of the build, each ending with `what`. */
+  const attachmentLines = (what: string) =>
+    pushed.attached
+      .map((a) => `  attachment ${a.artifactType}${a.platform ? ` (${a.platform})` : ""} ${a.digest}: ${what}`)
+      .sort((a, b) => a.slice(a.indexOf("sha256:")).localeCompare(b.slice(b.indexOf("sha256:"))));
+
+  it("an unsigned digest fails; signed by tag (with its five attachments), it verifies by tag and by digest, and not with another key", async () => {
     expectFailure(await kiln(["verify-signature", tagRef], signEnv), `kiln: signature check failed for ${pushedRef} (tag t): no signature is stored for this digest; key ${keys.pub}${DO_NOT_RUN}`);
     const signed = await kiln(["sign", tagRef], signEnv);
     expect(signed.stderr).toBe("");
-    expect(signed.stdout).toBe(`signed ${pushedRef} with key ${keys.key}\nsignature: ${repository}:${sigTag(pushed.digest)}\n`);
+    expect(signed.stdout).toBe([`signed ${pushedRef} with key ${keys.key}`, `signature: ${repository}:${sigTag(pushed.digest)}`, ...attachmentLines("signed"), ""].join("\n"));
+    for (const a of pushed.attached) expect(await registryDigest(REGISTRY, `${namespace}/kiln/router`, sigTag(a.digest)), a.artifactType).toBeDefined();
     const byTag = await kiln(["verify-signature", tagRef], signEnv);
     expect(byTag.stderr).toBe("");
-    expect(byTag.stdout).toBe(`verified ${pushedRef}: signed with key ${keys.pub} (1 signature)\n`);
+    expect(byTag.stdout).toBe([`verified ${pushedRef}: signed with key ${keys.pub} (1 signature)`, ...attachmentLines("covered"), ""].join("\n"));
     const byDigest = await kiln(["verify-signature", pushedRef, "--json"], signEnv);
     expect(byDigest.code, byDigest.stderr).toBe(0);
-    expect(JSON.parse(byDigest.stdout)).toEqual({ ref: pushedRef, digest: pushed.digest, signed: pushedRef, key: keys.pub, signatureTag: `${repository}:${sigTag(pushed.digest)}`, signatures: 1 });
+    const json = JSON.parse(byDigest.stdout) as { attachments: { digest: string; covered: boolean; signatures: number }[] };
+    expect(json).toMatchObject({ ref: pushedRef, digest: pushed.digest, signed: pushedRef, key: keys.pub, signatureTag: `${repository}:${sigTag(pushed.digest)}`, signatures: 1 });
+    expect(json.attachments.map((a) => [a.digest, a.covered, a.signatures])).toEqual(pushed.attached.map((a) => [a.digest, true, 1]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
     const otherKey = await kiln(["verify-signature", tagRef, "--set", `signing.publicKey=${keys.otherPub}`], signEnv);
     expect(otherKey.code).toBe(1);
     expect(otherKey.stderr).toContain(`no stored signature verifies with this key (signed with another key, or altered); key ${keys.otherPub}`);
@@ -346,9 +355,10 @@ describe("kiln sign and kiln verify-signature on the pushed router", () => {
     await mustRun("cosign", ["sign", "--key", keys.otherKey, "--tlog-upload=false", "--yes", pushedRef], { ...process.env, COSIGN_PASSWORD: "other password", COSIGN_REPOSITORY: scratch });
     await mustRun("skopeo", ["copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false", `docker://${scratch}:${sigTag(pushed.digest)}`, `docker://${repository}:${sigTag(pushed.digest)}`]);
     expectFailure(await kiln(["verify-signature", pushedRef], signEnv), `kiln: signature check failed for ${pushedRef}: no stored signature verifies with this key (signed with another key, or altered); key ${keys.pub}${DO_NOT_RUN}`);
-    // It is a real signature, by the other key.
+    // It is a real signature of the image, by the other key, which signed none of the attachments.
     const other = await kiln(["verify-signature", pushedRef, "--set", `signing.publicKey=${keys.otherPub}`], signEnv);
-    expect(other.code, other.stderr).toBe(0);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`the image is signed, but 5 of its 5 attachments are not covered by key ${keys.otherPub}`);
   });
 
   it("a stored signature altered by one bit fails", async () => {
@@ -367,7 +377,7 @@ describe("kiln sign and kiln verify-signature on the pushed router", () => {
     expectFailure(await kiln(["verify-signature", pushedRef], signEnv), `kiln: signature check failed for ${pushedRef}: no stored signature verifies with this key (signed with another key, or altered); key ${keys.pub}${DO_NOT_RUN}`);
   });
 
-  it("a missing key, a catalog ref or a wrong password: one line each, and nothing signed", async () => {
+  it("a missing key, a catalog ref, a moved tag or a wrong password: one line each, and nothing signed", async () => {
     const empty = path.join(work, "empty.json");
     await fs.writeFile(empty, "{}\n");
     const noKey = await kiln(["sign", tagRef], { ...signEnv, KILN_CONFIG: empty });
@@ -378,12 +388,18 @@ describe("kiln sign and kiln verify-signature on the pushed router", () => {
     const catalogRef = await kiln(["sign", "router:image"], signEnv);
     expect(catalogRef.code).toBe(1);
     expect(catalogRef.stderr).toMatch(/^kiln: router:image is not a pushed image reference: it names no registry; push it first/);
-    // The tag now names the tampered index: a wrong password must not sign it.
+    // The tag now names the tampered index, not what kiln built: it is not signed.
     const tampered = (await registryDigest(REGISTRY, `${namespace}/kiln/router`, "t"))!;
-    const wrongPassword = await kiln(["sign", tagRef, "--set", `signing.passwordFile=${keys.pub}`], signEnv);
-    expect(wrongPassword.stderr).toBe(
-      `kiln: signing ${repository}@${tampered} (tag t) with key ${keys.key} failed: cannot decrypt the key with the password from signing.passwordFile (wrong password, or the file is not set); nothing was signed\n`,
+    expectFailure(
+      await kiln(["sign", tagRef], signEnv),
+      `kiln: tag t of ${repository} resolves to ${tampered}, but kiln built and stored ${pushed.digest} for router:image; nothing was signed; the tag was moved since the push, or the store holds a newer build: push what you mean to sign again, or sign it by digest (${pushedRef})\n`,
     );
     expect(await registryDigest(REGISTRY, `${namespace}/kiln/router`, sigTag(tampered))).toBeUndefined();
+    // A wrong password signs nothing: its first attachment fails.
+    const wrongPassword = await kiln(["sign", pushedRef, "--set", `signing.passwordFile=${keys.pub}`], signEnv);
+    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.stderr).toMatch(
+      new RegExp(`^kiln: signing ${repository.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} with key ${keys.key.replace(/[.]/g, "\\.")} failed: cannot decrypt the key with the password from signing.passwordFile \\(wrong password, or the file is not set\\); nothing was signed\n$`),
+    );
   });
 });

@@ -21,12 +21,12 @@ async function pushBlob(repo: string, bytes: Buffer): Promise<void> {
   if (start.status !== 202) throw new Error(`blob upload to ${repo}: ${start.status}`);
   const location = new URL(start.headers.get("location")!, `http://${REGISTRY}`);
   location.searchParams.set("digest", sha(bytes));
-  const put = await fetch(location, { method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body: bytes });
+  const put = await fetch(location, { method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body: new Uint8Array(bytes) });
   if (put.status !== 201) throw new Error(`blob upload to ${repo}: ${put.status} ${await put.text()}`);
 }
 
 export async function putManifest(repo: string, reference: string, mediaType: string, bytes: Buffer): Promise<Descriptor> {
-  const put = await fetch(`http://${REGISTRY}/v2/${repo}/manifests/${reference}`, { method: "PUT", headers: { "Content-Type": mediaType }, body: bytes });
+  const put = await fetch(`http://${REGISTRY}/v2/${repo}/manifests/${reference}`, { method: "PUT", headers: { "Content-Type": mediaType }, body: new Uint8Array(bytes) });
   if (put.status !== 201) throw new Error(`manifest ${repo}:${reference}: ${put.status} ${await put.text()}`);
   return { mediaType, digest: sha(bytes), size: bytes.length };
 }
