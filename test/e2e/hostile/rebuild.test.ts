@@ -31,6 +31,7 @@ let evil: string;
 let commit: string;
 let daemon: ChildProcess | undefined;
 let gitUrl: string;
+let port: number;
 const namespace = `kiln-hostile-rebuild-${process.pid}`;
 
 /** A free loopback port for git daemon. */
@@ -106,7 +107,17 @@ beforeAll(async () => {
   git(evil, ["add", "."]);
   git(evil, ["commit", "-q", "-m", "a catalog whose definitions run code"]);
   commit = git(evil, ["rev-parse", "HEAD"]);
-  const port = await freePort();
+  // A catalog that carries its own src/ (importing zod) but, as every clone, no node_modules.
+  const carrier = path.join(work, "repos", "carrier");
+  await fs.mkdir(path.join(carrier, "images", "router"), { recursive: true });
+  await fs.mkdir(path.join(carrier, "src"), { recursive: true });
+  await fs.writeFile(path.join(carrier, "src", "index.ts"), 'import { z } from "zod";\nexport const defineImage = (d: unknown) => z.object({ name: z.string() }).passthrough().parse(d);\n');
+  await fs.writeFile(path.join(carrier, "images", "router", "image.ts"), 'import { defineImage } from "../../src/index.ts";\nexport default defineImage({ name: "router" });\n');
+  await fs.writeFile(path.join(carrier, "images", "router", "kiln.lock.json"), LOCK);
+  git(carrier, ["init", "-q"]);
+  git(carrier, ["add", "."]);
+  git(carrier, ["commit", "-q", "-m", "a catalog carrying its own kiln src"]);
+  port = await freePort();
   daemon = spawn("git", ["daemon", "--export-all", "--reuseaddr", "--listen=127.0.0.1", `--port=${port}`, `--base-path=${path.join(work, "repos")}`, path.join(work, "repos")], { stdio: "ignore" });
   await waitForPort(port);
   gitUrl = `git://127.0.0.1:${port}/evil`;
@@ -163,5 +174,21 @@ describe("kiln rebuild refuses what a registry says before it clones or runs any
     const lockLine = new RegExp(`^kiln: the lock of router at ${commit} is not the one attached to .*; the image was not built from that revision of this catalog`);
     expectRefused(await rebuild([ref, "--catalog", evil]), lockLine);
     expectRefused(await rebuild([ref], { rebuild: { trustedCatalogs: [gitUrl] } }), lockLine);
+    // The site's git.insteadOf applies, as for git sources in builds: a trusted https URL fetched from the site's mirror.
+    const mirrored = await hostileImage("mirrored", record("https://git.example/evil"), Buffer.from('{\n  "lockVersion": 1,\n  "other": true\n}\n'));
+    const viaMirror = await rebuild([mirrored], { rebuild: { trustedCatalogs: ["https://git.example/"] }, git: { insteadOf: { [`git://127.0.0.1:${port}/`]: ["https://git.example/"] } } });
+    expectRefused(viaMirror, lockLine);
+    expect(viaMirror.stderr).toContain(`checking out ${commit} of https://git.example/evil (listed in rebuild.trustedCatalogs)`);
+  });
+
+  it("a trusted catalog carrying its own src/ but no node_modules loads its definitions with kiln's packages", async () => {
+    const carrier = path.join(work, "repos", "carrier");
+    const ref = await hostileImage("carrier", record(`git://127.0.0.1:${port}/carrier`, { revision: { commit: git(carrier, ["rev-parse", "HEAD"]), dirty: false } }));
+    const r = await rebuild([ref, "--catalog", carrier]);
+    // Imported and validated (zod found): the definition is refused for what it lacks, not for a missing package.
+    expect(r.stderr).not.toMatch(/Cannot find (package|module)/);
+    expect(r.stderr.trim().split("\n").at(-1)).toMatch(/^kiln: .*images\/router\/image\.ts: category: /);
+    expect(r.code).toBe(1);
+    expect(r.left).toEqual([]);
   });
 });
