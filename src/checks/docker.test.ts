@@ -18,4 +18,12 @@ describe("the hardened profile", () => {
     expect(args.indexOf("--privileged")).toBeGreaterThan(args.indexOf("--cap-drop=ALL"));
     expect(args).toContain("--read-only");
   });
+
+  it("sets declared sysctls and keeps every capability dropped", () => {
+    const privileges = { privileged: false, capAdd: [], securityOpt: [], sysctls: { "net.ipv4.ip_unprivileged_port_start": "319" } };
+    expect(privilegeArgs(privileges)).toEqual(["--sysctl=net.ipv4.ip_unprivileged_port_start=319"]);
+    const args = hardenedArgs({ ...base, privileges });
+    expect(args).toContain("--cap-drop=ALL");
+    expect(args.join(" ")).not.toMatch(/--privileged|--cap-add/);
+  });
 });

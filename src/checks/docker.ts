@@ -13,13 +13,18 @@ export interface HardenedProfile {
   volumes: string[];
   env: Record<string, string>;
   /** The definition's `runtime.privileges`: granted on top of the lockdown, nothing more. */
-  privileges?: { privileged: boolean; capAdd: string[]; securityOpt: string[] };
+  privileges?: { privileged: boolean; capAdd: string[]; securityOpt: string[]; sysctls?: Record<string, string> };
 }
 
 /** The flags that grant exactly the declared privileges. */
 export function privilegeArgs(p: HardenedProfile["privileges"]): string[] {
   if (!p) return [];
-  return [...(p.privileged ? ["--privileged"] : []), ...p.capAdd.map((c) => `--cap-add=${c}`), ...p.securityOpt.flatMap((o) => ["--security-opt", o])];
+  return [
+    ...(p.privileged ? ["--privileged"] : []),
+    ...p.capAdd.map((c) => `--cap-add=${c}`),
+    ...p.securityOpt.flatMap((o) => ["--security-opt", o]),
+    ...Object.entries(p.sysctls ?? {}).map(([k, v]) => `--sysctl=${k}=${v}`),
+  ];
 }
 
 export const TEST_LABEL = "dev.kiln.test";

@@ -175,6 +175,11 @@ const privileges = z.strictObject({
   capAdd: z.array(z.string().regex(/^[A-Z_]+$/, "a capability name like SYS_ADMIN")).default([]),
   /** `--security-opt` values beside `no-new-privileges`, e.g. `seccomp=unconfined`. */
   securityOpt: z.array(z.string().regex(/^(seccomp|apparmor|systempaths)=unconfined$/, "seccomp=unconfined, apparmor=unconfined or systempaths=unconfined")).default([]),
+  /**
+   * Namespaced sysctls set for the container (`--sysctl`), e.g. `net.ipv4.ip_unprivileged_port_start`
+   * for a fixed low port without a capability. Only the network namespace's: they change nothing outside it.
+   */
+  sysctls: z.record(z.string().regex(/^net\.[a-z0-9_.]+$/, "a network namespace sysctl like net.ipv4.ip_unprivileged_port_start"), z.string().regex(/^[0-9A-Za-z_. -]+$/)).default({}),
   /** Why, in one line (shown by `kiln test`). */
   reason: z.string().min(1),
 });

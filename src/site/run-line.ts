@@ -77,6 +77,8 @@ export function imageTag(def: ImageDefinition, target: string, isDefault: boolea
 /** The `docker run` line, as one line to copy. Required variables with no known value get CHANGE-ME. */
 export function dockerRunLine(name: string, runtime: RuntimeExpectations, env: EnvVar[], tag: string): string {
   const args = ["docker", "run", "--rm", "--read-only", "--cap-drop=ALL", "--security-opt", "no-new-privileges", "--user", runtime.user, "--tmpfs", "/tmp"];
+  // Namespaced sysctls the image is tested with (runtime.privileges.sysctls), e.g. a low port without a capability.
+  for (const [k, v] of Object.entries(runtime.privileges?.sysctls ?? {})) args.push(`--sysctl=${k}=${v}`);
   for (const p of [...runtime.ports].sort((a, b) => a - b)) args.push("-p", `${p}:${p}`);
   for (const v of runtime.volumes) args.push("-v", `${name}${v.replace(/[^A-Za-z0-9]+/g, "-").replace(/-$/, "")}:${v}`);
   for (const e of env) {

@@ -108,6 +108,13 @@ describe("the run line", () => {
     expect(dockerRunLine("x", runtime, envVars("| variable | default | meaning |\n|---|---|---|\n| `X_KEY` | (required) | a key |\n", runtime), "kiln/x:1")).toContain("-e X_KEY=CHANGE-ME kiln/x:1");
     expect(shellQuote("a b")).toBe("'a b'");
   });
+
+  it("sets the sysctls the image is tested with", () => {
+    const runtime = { user: "2000", ports: [7000], volumes: [], env: {}, privileges: { sysctls: { "net.ipv4.ip_unprivileged_port_start": "319" } } } as never;
+    expect(dockerRunLine("x", runtime, [], "kiln/x:1")).toBe(
+      "docker run --rm --read-only --cap-drop=ALL --security-opt no-new-privileges --user 2000 --tmpfs /tmp --sysctl=net.ipv4.ip_unprivileged_port_start=319 -p 7000:7000 kiln/x:1",
+    );
+  });
 });
 
 describe("HTML escaping", () => {
