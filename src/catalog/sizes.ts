@@ -6,10 +6,10 @@
  * content size; not the size on disk after unpacking). Decompressing is paid
  * once per layer: results are kept by layer digest in the catalog state.
  */
-import { createReadStream } from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import type { LayerRef } from "../oci/layers.ts";
 import type { OciManifest, OciStore } from "../oci/store.ts";
 import type { CatalogState } from "./state.ts";
 
@@ -26,7 +26,7 @@ export async function imageSizes(store: OciStore, state: CatalogState, refOrDige
   const out: PlatformSize[] = [];
   for (const [platform, desc] of Object.entries(image.manifests).sort(([a], [b]) => a.localeCompare(b))) {
     const manifest = await store.readJson<OciManifest>(desc.digest);
-    const uncompressed = await Promise.all(manifest.layers.map((l) => state.layerSize(l.digest, () => uncompressedSize(store.blobPath(l.digest), l.mediaType))));
+    const uncompressed = await Promise.all(manifest.layers.map((l) => state.layerSize(l.digest, () => uncompressedSize(store, l))));
     out.push({
       platform,
       manifest: desc.digest,
@@ -38,8 +38,9 @@ export async function imageSizes(store: OciStore, state: CatalogState, refOrDige
   return out;
 }
 
-/** Bytes of the layer's tar stream: gzip layers are decompressed and counted, plain tars are their own size. */
-export async function uncompressedSize(blobPath: string, mediaType: string): Promise<number> {
+/** Bytes of the layer's tar stream (read through the store's digest checks): gzip layers are decompressed and counted, plain tars are their own size. */
+export async function uncompressedSize(store: Pick<OciStore, "openBlob">, layer: LayerRef): Promise<number> {
+  const { mediaType } = layer;
   let count = 0;
   const counter = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -47,9 +48,9 @@ export async function uncompressedSize(blobPath: string, mediaType: string): Pro
       done();
     },
   });
-  if (mediaType.endsWith("+gzip") || mediaType.endsWith(".gzip")) await pipeline(createReadStream(blobPath), createGunzip(), counter);
+  if (mediaType.endsWith("+gzip") || mediaType.endsWith(".gzip")) await pipeline(store.openBlob(layer), createGunzip(), counter);
   else if (mediaType.endsWith("+zstd") || mediaType.endsWith(".zstd")) return Number.NaN;
-  else await pipeline(createReadStream(blobPath), counter);
+  else await pipeline(store.openBlob(layer), counter);
   return count;
 }
 

@@ -155,7 +155,7 @@ async function layersOf(store: OciStore, state: CatalogState, digest: string): P
     const steps = (config?.history ?? []).filter((h) => !h.empty_layer).map((h) => h.created_by);
     const rows: LayerRow[] = [];
     for (const [i, l] of manifest.layers.entries()) {
-      const uncompressed = await state.layerSize(l.digest, () => uncompressedSize(store.blobPath(l.digest), l.mediaType));
+      const uncompressed = await state.layerSize(l.digest, () => uncompressedSize(store, l));
       const createdBy = steps.length === manifest.layers.length ? steps[i] : undefined;
       rows.push({ digest: l.digest, compressedBytes: l.size, uncompressedBytes: uncompressed, ...(createdBy ? { createdBy } : {}) });
     }

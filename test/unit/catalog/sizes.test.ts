@@ -4,16 +4,17 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { formatBytes, uncompressedSize } from "../../../src/catalog/sizes.ts";
 import { CatalogState } from "../../../src/catalog/state.ts";
+import { OciStore } from "../../../src/oci/store.ts";
 import { tempDir } from "../../support/temp-dir.ts";
 
 describe("layer sizes", () => {
   it("counts the bytes of a gzip layer after decompression, and of a plain tar as is", async () => {
-    const dir = await tempDir("kiln-sizes-");
+    const store = await OciStore.open(await tempDir("kiln-sizes-"));
     const raw = Buffer.alloc(300_000, "a");
-    await fs.writeFile(path.join(dir, "gz"), gzipSync(raw));
-    await fs.writeFile(path.join(dir, "tar"), raw);
-    expect(await uncompressedSize(path.join(dir, "gz"), "application/vnd.oci.image.layer.v1.tar+gzip")).toBe(300_000);
-    expect(await uncompressedSize(path.join(dir, "tar"), "application/vnd.oci.image.layer.v1.tar")).toBe(300_000);
+    const gz = await store.writeBlob(gzipSync(raw));
+    const tar = await store.writeBlob(raw);
+    expect(await uncompressedSize(store, { ...gz, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip" })).toBe(300_000);
+    expect(await uncompressedSize(store, { ...tar, mediaType: "application/vnd.oci.image.layer.v1.tar" })).toBe(300_000);
   });
 
   it("measures a layer once and then answers from the state", async () => {
