@@ -109,7 +109,7 @@ async function storeWithLayer(layer: Buffer, mediaType: string): Promise<{ store
 
 async function flipByte(file: string, at: (size: number) => number): Promise<void> {
   const bytes = await fs.readFile(file);
-  bytes[at(bytes.length)] ^= 0x01;
+  bytes[at(bytes.length)]! ^= 0x01;
   await fs.chmod(file, 0o644);
   await fs.writeFile(file, bytes);
 }

@@ -35,7 +35,7 @@ describe("verifyingStream", () => {
 
   it("fails at the end when one byte differs", async () => {
     const flipped = Buffer.from(data);
-    flipped[5] ^= 0x01;
+    flipped[5]! ^= 0x01;
     const r = await through([flipped], hex(data), data.length);
     expect(r.found).toEqual({ actualHex: hex(flipped), actualSize: data.length, overSize: false });
   });
