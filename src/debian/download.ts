@@ -70,9 +70,10 @@ async function streamUrl<T>(settings: Settings, url: string, bound: number, sink
   });
   const body = child.stdout.pipe(boundedStream(bound));
   child.stdout.on("error", () => {});
-  const sunk = sink(body).finally(() => {
-    // Whatever ended the sink (the bound, a wrong hash), curl has nothing more to do.
+  const sunk = sink(body).catch((e: unknown) => {
+    // Whatever stopped the sink (the bound, a wrong hash), curl has nothing more to do.
     if (child.exitCode === null) child.kill("SIGTERM");
+    throw e;
   });
   const [result, code] = await Promise.allSettled([sunk, exited]).finally(forget);
   if (result.status === "rejected" && result.reason instanceof SizeBoundError) throw result.reason;
