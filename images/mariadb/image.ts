@@ -81,7 +81,9 @@ export default defineImage({
                 env: PASSWORD,
                 command: mariadb("SELECT 'logged in'"),
                 exitCode: 1,
-                outputContains: ["ERROR 1130 (HY000): Host '", "' is not allowed to connect to this MariaDB server"],
+                // The server's ER_HOST_NOT_PRIVILEGED, before any password is checked (a client that asks for TLS
+                // first reports it inside its own handshake error).
+                outputContains: ["1130", "Host '", "' is not allowed to connect to this MariaDB server"],
                 outputExcludes: ["logged in"],
               },
             ],
