@@ -21,6 +21,7 @@ import { pinParents } from "./parent-pins.ts";
 import { schedule } from "./schedule.ts";
 import { checkNode, platformsOf, recordInputs, storeEntries, type StalenessContext } from "./staleness.ts";
 import { CatalogState } from "./state.ts";
+import { partOf } from "../util/words.ts";
 
 export const DEFAULT_JOBS = 2;
 
@@ -152,7 +153,7 @@ export async function buildCatalog(selection: Selection, opts: CatalogBuildOptio
   const failed = report.images.filter((i) => i.action === "failed" || i.action === "blocked");
   if (failed.length) {
     const first = report.images.find((i) => i.action === "failed");
-    throw new KilnError(`${failed.length} of ${refs.length} images not built: ${failed.map((f) => f.ref).join(", ")}${first?.error ? ` (${first.ref}: ${first.error})` : ""}`);
+    throw new KilnError(`${partOf(failed.length, refs.length, "image")} not built: ${failed.map((f) => f.ref).join(", ")}${first?.error ? ` (${first.ref}: ${first.error})` : ""}`);
   }
   return report;
 }

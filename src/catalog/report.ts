@@ -9,6 +9,7 @@ import type { OciStore } from "../oci/store.ts";
 import { writeAtomic } from "../oci/store.ts";
 import { formatBytes, imageSizes, type PlatformSize } from "./sizes.ts";
 import type { CatalogState } from "./state.ts";
+import { allOf } from "../util/words.ts";
 
 export type ImageAction = "built" | "up-to-date" | "would-build" | "skipped" | "failed" | "blocked";
 
@@ -85,7 +86,7 @@ export function describeRun(report: CatalogReport): string {
   for (const a of ["would-build", "skipped", "failed", "blocked"] as const) if (count(a)) parts.push(`${count(a)} ${a.replace("-", " ")}`);
   const summary =
     built === 0 && count("up-to-date") === report.images.length
-      ? `nothing to build: all ${report.images.length} images are up to date (${(report.durationMs / 1000).toFixed(1)}s)`
+      ? `nothing to build: ${allOf(report.images.length, "image")} ${report.images.length === 1 ? "is" : "are"} up to date (${(report.durationMs / 1000).toFixed(1)}s)`
       : `${parts.join(", ")} in ${(report.durationMs / 1000).toFixed(1)}s`;
   const header = ["IMAGE", "PLATFORM", "ACTION", "DIGEST", "COMPRESSED", "UNCOMPRESSED", "LAYERS", "TIME", "NOTE"];
   return table(header, rows) + summary + "\n";

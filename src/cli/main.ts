@@ -7,6 +7,7 @@ import { diskFullError, isKilnError } from "../errors.ts";
 import { commandsFor } from "./commands/index.ts";
 import { sweepDeadSecrets } from "../settings/secrets.ts";
 import { exitAfterOutput } from "./exit.ts";
+import { describeVersion, kilnVersion } from "./version.ts";
 
 export async function main(argv: string[]): Promise<number> {
   // What a killed run left of the site's secrets goes first, whatever the command.
@@ -14,8 +15,18 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command("kiln")
     .description("Reproducible, pinned, multi-arch container images on BuildKit")
     .showHelpAfterError("(run with --help for usage)")
+    .option("-V, --version", "print kiln's version, the commit it runs from and whether that checkout has changes")
     .exitOverride();
+  if (argv[0] === "--version" || argv[0] === "-V") {
+    process.stdout.write(describeVersion(await kilnVersion()) + "\n");
+    return 0;
+  }
   for (const register of await commandsFor(argv)) register(program);
+  // `kiln` alone is a request for help, not a mistake.
+  if (argv.length === 0) {
+    process.stdout.write(program.helpInformation());
+    return 0;
+  }
   try {
     await program.parseAsync(argv, { from: "user" });
     return process.exitCode ? Number(process.exitCode) : 0;

@@ -17,25 +17,31 @@ export function addSettingsOptions(cmd: Command): Command {
     .option("--offline", "use only the local cache: no network fetches");
 }
 
-export function addBuildOptions(cmd: Command): Command {
+/** What shapes a plan: `kiln plan` takes these, and `kiln build` too. */
+export function addPlanOptions(cmd: Command): Command {
   return addSettingsOptions(
     cmd
       .option("--platform <platforms>", "platform(s) to build, repeatable or comma-separated (linux/amd64, linux/arm64)", collect)
       .option("--target <target>", "named target of the image (default: the definition's default)")
       .option("--tag <tag>", "tag(s) instead of the definition's, repeatable", collect)
       .option("--image <name>", "repository name(s) instead of the definition's, e.g. me/debian (repeatable)", collect)
-      .option("--registry <registry>", "registry[/namespace] to push to, repeatable (default: settings `registries`)", collect)
-      .option("--push", "push to the registries after the build (exact digests)")
-      .option("--load", "load into the local Docker engine after the build")
       .option("--output <type:path>", "also write the image as oci:PATH, oci-dir:PATH, local:PATH or tar:PATH (repeatable)", collect)
       .option("--no-cache", "do not use the engine's build cache")
       .option("--cache-from <ref>", "import build cache, e.g. type=registry,ref=... (repeatable)", collect)
       .option("--cache-to <ref>", "export build cache (repeatable)", collect)
       .option("--build-arg <K=V>", "build argument (repeatable)", collect)
-      .addOption(new Option("--progress <mode>", "progress display").choices(["auto", "plain", "tty", "json", "quiet"]).default("auto"))
-      .option("--dry-run", "resolve and print the plan; run nothing")
       .option("--json", "print the result as JSON"),
   );
+}
+
+/** `kiln build` only: what happens after the build (push, load), how it shows, and a dry run. */
+export function addBuildOptions(cmd: Command): Command {
+  return addPlanOptions(cmd)
+    .option("--registry <registry>", "registry[/namespace] to push to, repeatable (default: settings `registries`)", collect)
+    .option("--push", "push to the registries after the build (exact digests)")
+    .option("--load", "load into the local Docker engine after the build")
+    .addOption(new Option("--progress <mode>", "progress display").choices(["auto", "plain", "tty", "json", "quiet"]).default("auto"))
+    .option("--dry-run", "resolve and print the plan; run nothing");
 }
 
 export interface SettingsFlags {

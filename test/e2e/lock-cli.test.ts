@@ -58,7 +58,7 @@ describe("kiln lock / refresh", () => {
     expect(r.out).toBe(
       [`app: unpinned: git source src (${repo.url} v1) is not pinned`, "app: unpinned: download tool is not pinned", "app: unpinned: parent base (base) is not pinned", ""].join("\n"),
     );
-    expect(r.err).toBe("kiln: 1 of 1 locks are not current (app); run `kiln refresh app`\n");
+    expect(r.err).toBe("kiln: 1 of 1 lock is not current (app); run `kiln refresh app`\n");
   });
 
   it("lock pins everything; --check then passes; refresh of an unchanged world keeps every byte", async () => {

@@ -13,9 +13,16 @@ import { OciStore } from "../../oci/store.ts";
 import { storeDir } from "../../paths.ts";
 import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
 import { formatArgv } from "../format.ts";
+import { withExamples } from "../examples.ts";
 
 export function register(program: Command): void {
-  addBuildOptions(program.command("build").argument("[image]", "catalog image, `name` or `name:target`").description("build an image into the local store, reproducibly"))
+  addBuildOptions(withExamples(program.command("build"), [
+      ["kiln build router --with-parents --load", "the router and the images it stands on, then into docker"],
+      ["kiln build debian --platform linux/amd64", "one platform only"],
+      ["kiln build router --dry-run", "check the definition and lock, print the engine command"],
+      ["kiln build --all", "every stale image of the catalog, parents first"],
+      ["kiln build router --push --registry registry.example:5000/me", "push the exact digest built"],
+    ]).argument("[image]", "catalog image, `name` or `name:target`").description("build an image into the local store, reproducibly"))
     .option("--all", "build the whole catalog, parents first, only what is stale")
     .option("--category <category>", `build one category (${CATEGORIES.join(", ")})`)
     .option("--with-parents", "also build the image's parents (when stale)")

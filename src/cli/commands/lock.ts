@@ -9,6 +9,8 @@ import { parseSnapshot, selectImages, writeLockIfChanged } from "../../lock/sele
 import { OciStore } from "../../oci/store.ts";
 import { catalogRoot, storeDir } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
+import { withExamples } from "../examples.ts";
+import { counted, partOf } from "../../util/words.ts";
 
 interface LockFlags extends SettingsFlags {
   all?: boolean;
@@ -18,8 +20,11 @@ interface LockFlags extends SettingsFlags {
 
 export function register(program: Command): void {
   addSettingsOptions(
-    program
-      .command("lock")
+    withExamples(program.command("lock"), [
+      ["kiln lock router", "pin what the router's definition declares and its lock lacks"],
+      ["kiln lock --all --check", "exit non-zero when any lock is not current"],
+      ["kiln lock debian --snapshot latest", "pin new packages at the newest Debian snapshot"],
+    ])
       .argument("[image]", "catalog image")
       .description("pin every declared input that has no pin yet (existing pins are kept); with --check, only report")
       .option("--all", "every image of the catalog")
@@ -36,8 +41,8 @@ export function register(program: Command): void {
         for (const p of problems) process.stdout.write(`${image.name}: ${p.state}: ${p.message}\n`);
         if (problems.length) stale.push(image.name);
       }
-      if (stale.length) throw new KilnError(`${stale.length} of ${images.length} locks are not current (${stale.join(", ")})`, `run ${stale.map((n) => `\`kiln refresh ${n}\``).join(", ")}`);
-      process.stdout.write(`${images.length} lock${images.length === 1 ? "" : "s"} current\n`);
+      if (stale.length) throw new KilnError(`${partOf(stale.length, images.length, "lock", ["is", "are"])} not current (${stale.join(", ")})`, `run ${stale.map((n) => `\`kiln refresh ${n}\``).join(", ")}`);
+      process.stdout.write(`${counted(images.length, "lock")} current\n`);
       return;
     }
     const snapshot = parseSnapshot(flags.snapshot);

@@ -9,6 +9,7 @@ import { CATEGORIES } from "../../definition/schema.ts";
 import { OciStore } from "../../oci/store.ts";
 import { catalogRoot, storeDir } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
+import { withExamples } from "../examples.ts";
 
 interface LsFlags extends SettingsFlags {
   json?: boolean;
@@ -19,8 +20,11 @@ interface LsFlags extends SettingsFlags {
 
 export function register(program: Command): void {
   addSettingsOptions(
-    program
-      .command("ls")
+    withExamples(program.command("ls"), [
+      ["kiln ls", "the catalog with the digests in the store"],
+      ["kiln ls --category infrastructure", "one category"],
+      ["kiln ls --json", "as data"],
+    ])
       .description("list the catalog: name, category, platforms, description, current digests")
       .addOption(new Option("--category <category>", "only this category").choices(CATEGORIES))
       .option("--json", "print as JSON")

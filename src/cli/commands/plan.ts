@@ -6,11 +6,16 @@ import { CATEGORIES, type Category } from "../../definition/schema.ts";
 import { engineFromSettings } from "../../engine/common.ts";
 import { KilnError } from "../../errors.ts";
 import type { BuildPlan } from "../../plan/types.ts";
-import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
+import { addPlanOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
 import { formatArgv } from "../format.ts";
+import { withExamples } from "../examples.ts";
 
 export function register(program: Command): void {
-  addBuildOptions(program.command("plan").argument("[image]", "catalog image, `name` or `name:target`").description("print the resolved build plan and engine command line (secrets redacted)"))
+  addPlanOptions(withExamples(program.command("plan"), [
+      ["kiln plan router", "the resolved plan and the engine command line"],
+      ["kiln plan router --json", "the same, as data"],
+      ["kiln plan --all", "every target in build order, with why it would build"],
+    ]).argument("[image]", "catalog image, `name` or `name:target`").description("print the resolved build plan and engine command line (secrets redacted)"))
     .option("--all", "plan every image target of the catalog, in build order")
     .option("--category <category>", `plan one category (${CATEGORIES.join(", ")})`)
     .action(async (image: string | undefined, flags: BuildFlags & { all?: boolean; category?: string }) => {

@@ -7,6 +7,8 @@ import { readLock } from "../../lock/io.ts";
 import { parseKinds, parseSnapshot, selectImages, writeLockIfChanged } from "../../lock/select.ts";
 import { catalogRoot } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
+import { withExamples } from "../examples.ts";
+import { partOf } from "../../util/words.ts";
 
 interface RefreshFlags extends SettingsFlags {
   all?: boolean;
@@ -17,8 +19,11 @@ interface RefreshFlags extends SettingsFlags {
 
 export function register(program: Command): void {
   addSettingsOptions(
-    program
-      .command("refresh")
+    withExamples(program.command("refresh"), [
+      ["kiln refresh router", "re-resolve every pin of the router, print the changes"],
+      ["kiln refresh router --only image", "accept the parents now in the store"],
+      ["kiln refresh --all --only debian --dry-run", "what a Debian refresh would change, writing nothing"],
+    ])
       .argument("[image]", "catalog image")
       .description("resolve the newest pins for an image's inputs (git refs, downloads, Debian packages, parents), print the changes, write the lock")
       .option("--all", "every image of the catalog")
@@ -47,6 +52,6 @@ export function register(program: Command): void {
         process.stderr.write(`kiln: ${image.name}: ${e.toLine()}\n`);
       }
     }
-    if (failed) throw new KilnError(`${failed} of ${images.length} locks could not be refreshed`, "see the messages above; the other locks were written");
+    if (failed) throw new KilnError(`${partOf(failed, images.length, "lock")} could not be refreshed`, "see the messages above; the other locks were written");
   });
 }

@@ -14,6 +14,7 @@ import { gatherSite } from "../../site/data.ts";
 import { renderSite } from "../../site/pages.ts";
 import { writeSite } from "../../site/write.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
+import { counted } from "../../util/words.ts";
 
 interface SiteFlags extends SettingsFlags {
   out: string;
@@ -48,6 +49,6 @@ export function register(program: Command): void {
     const files = renderSite(data);
     await writeSite(flags.out, files);
     const ms = performance.now() - started;
-    process.stdout.write(`${path.join(flags.out, "index.html")}: ${data.images.length} images, ${files.size} pages in ${(ms / 1000).toFixed(1)}s\n`);
+    process.stdout.write(`${path.join(flags.out, "index.html")}: ${counted(data.images.length, "image")}, ${counted(files.size, "page")} in ${(ms / 1000).toFixed(1)}s\n`);
   });
 }

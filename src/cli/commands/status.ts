@@ -9,6 +9,8 @@ import { CATEGORIES, type Category } from "../../definition/schema.ts";
 import { OciStore } from "../../oci/store.ts";
 import { storeDir } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
+import { withExamples } from "../examples.ts";
+import { allOf, partOf } from "../../util/words.ts";
 
 interface StatusFlags extends SettingsFlags {
   all?: boolean;
@@ -20,8 +22,11 @@ interface StatusFlags extends SettingsFlags {
 
 export function register(program: Command): void {
   addSettingsOptions(
-    program
-      .command("status")
+    withExamples(program.command("status"), [
+      ["kiln status", "every image: up to date, stale (and why) or never built"],
+      ["kiln status router", "the router alone; a parent not built or stale is named under WHY"],
+      ["kiln status --check", "exit 1 when anything needs a build (for CI)"],
+    ])
       .argument("[images...]", "catalog images (`name` or `name:target`); default: all")
       .description("show which images are up to date and which are stale, and why")
       .option("--all", "every image of the catalog (the default)")
@@ -51,7 +56,7 @@ export function register(program: Command): void {
         ),
       );
       const stale = rows.filter((f) => f.status !== "up-to-date").length;
-      process.stdout.write(stale ? `${stale} of ${rows.length} images need a build: kiln build --all\n` : `all ${rows.length} images are up to date\n`);
+      process.stdout.write(stale ? `${partOf(stale, rows.length, "image", ["needs", "need"])} a build: kiln build --all\n` : `${allOf(rows.length, "image")} ${rows.length === 1 ? "is" : "are"} up to date\n`);
     }
     if (flags.check && rows.some((f) => f.status !== "up-to-date")) process.exitCode = 1;
   });

@@ -11,6 +11,7 @@ import { OciStore } from "../../oci/store.ts";
 import { catalogRoot, storeDir } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
 import { platformList } from "./checks-common.ts";
+import { withExamples } from "../examples.ts";
 
 interface TestFlags extends SettingsFlags {
   platform?: string[];
@@ -21,8 +22,12 @@ interface TestFlags extends SettingsFlags {
 
 export function register(program: Command): void {
   addSettingsOptions(
-    program
-      .command("test")
+    withExamples(program.command("test"), [
+      ["kiln test router", "policy, a hardened run, health, tests and probes, on every stored platform"],
+      ["kiln test router --platform linux/amd64", "one platform"],
+      ["kiln test router --static-only", "only the static policy, no container"],
+      ["kiln test router --junit report.xml", "also a JUnit report for CI"],
+    ])
       .description("check a stored image: static policy, then run it hardened (health, command tests, probes); exit 1 on failures")
       .argument("<image>", "catalog ref: name or name:target (built into the local store)")
       .option("--platform <platforms>", "platform(s) to test (default: every platform in the store), repeatable or comma-separated", (v: string, p: string[] = []) => [...p, v])
