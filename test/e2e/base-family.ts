@@ -12,6 +12,7 @@ import { OciStore, type OciIndex, type OciManifest } from "../../src/oci/store.t
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { kiln, REPO, runCommand } from "./helpers.ts";
+import { familyMemoKey, kilnSourceDigestOnce } from "../support/kiln-source.ts";
 
 export interface Built {
   ref: string;
@@ -61,7 +62,7 @@ export function familyEnv(): NodeJS.ProcessEnv {
 /**
  * Builds one catalog image after pinning its parents to what the store holds now (as `kiln build --with-parents` does).
  * A plain build (no flags but `--platform`) whose inputs (`kiln status`: definition, lock, context, parents'
- * digests, settings, engine) are those of an earlier one in this family store is not run again: every test
+ * digests, settings, engine; and kiln's own source) are those of an earlier one in this family store is not run again: every test
  * file asks for the base images, and exporting an unchanged builder still costs a minute.
  */
 export async function build(env: NodeJS.ProcessEnv, ref: string, extra: string[] = []): Promise<Built> {
@@ -85,8 +86,12 @@ async function builtBefore(env: NodeJS.ProcessEnv, ref: string, extra: string[])
   const status = await kiln(["status", ref, "--json"], env);
   const entry = (JSON.parse(status.code === 0 || status.code === 1 ? status.stdout || "[]" : "[]") as { ref: string; inputs?: string }[]).find((e) => e.ref === full);
   // Building the image changes none of its inputs: what they are now is what it is built from.
-  const inputs = entry?.inputs && `${entry.inputs}@${head}`;
-  const file = path.join(path.dirname(env.KILN_STORE!), "built", `${full.replace(":", "-")}${extra.join("")}.json`.replace(/[^\w.-]/g, "_"));
+  // kiln's own source is an input too: a broken build path must not pass on images an older kiln made.
+  const kilnSource = kilnSourceDigestOnce(REPO);
+  const inputs = entry?.inputs && familyMemoKey(entry.inputs, head, kilnSource);
+  // Memos live under the kiln source digest: a folder kept between runs never offers a stale one.
+  const memoDir = path.join(path.dirname(env.KILN_STORE!), "built", kilnSource.slice("sha256:".length, "sha256:".length + 16));
+  const file = path.join(memoDir, `${full.replace(":", "-")}${extra.join("")}.json`.replace(/[^\w.-]/g, "_"));
   let built: Built | undefined;
   try {
     const seen = JSON.parse(await fs.readFile(file, "utf8")) as { inputs: string; built: Built };
