@@ -24,6 +24,8 @@ export interface SourceRequest {
   suite: string;
   profiles: string[];
   onTopOf?: string;
+  /** `build`: one set of build-dependencies, resolved for the build architecture, serves every target. */
+  buildDependsFor?: "target" | "build";
 }
 
 /** Per build architecture, the dpkg status the build starts from ("" for nothing installed). */
@@ -62,16 +64,22 @@ export async function resolveSourcePackage(request: SourceRequest, targetArchs: 
     const buildDepends: DebianSourceLock["buildDepends"] = {};
     for (const buildArch of Object.keys(status).sort()) {
       buildDepends[buildArch] = {};
+      const forBuild = request.buildDependsFor === "build";
       for (const target of [...new Set(targetArchs)].sort()) {
-        const archs = [...new Set([buildArch, target])];
-        log(`debian: build-dependencies of ${entry.package} on ${buildArch} for ${target}`);
-        const args = ["build-dep", "--host-architecture", target, ...(request.profiles.length ? ["--build-profiles", request.profiles.join(",")] : []), dsc];
+        if (forBuild && Object.keys(buildDepends[buildArch]!).length) {
+          buildDepends[buildArch]![target] = Object.values(buildDepends[buildArch]!)[0]!;
+          continue;
+        }
+        const host = forBuild ? buildArch : target;
+        const archs = [...new Set([buildArch, host])];
+        log(`debian: build-dependencies of ${entry.package} on ${buildArch} for ${forBuild ? "every target" : target}`);
+        const args = ["build-dep", "--host-architecture", host, ...(request.profiles.length ? ["--build-profiles", request.profiles.join(",")] : []), dsc];
         const out = await simulateApt(
-          { suites, arch: buildArch, archs, status: status[buildArch]!, store, settings, workDir: work, what: `the build-dependencies of ${entry.package} ${entry.version} on ${buildArch} for ${target}`, hint: "check inputs.debianSource (profiles, onTopOf)" },
+          { suites, arch: buildArch, archs, status: status[buildArch]!, store, settings, workDir: work, what: `the build-dependencies of ${entry.package} ${entry.version} on ${buildArch} for ${host}`, hint: "check inputs.debianSource (profiles, onTopOf, buildDependsFor)" },
           args,
         );
         const table = await loadPackageTable(suites, archs, store, settings);
-        buildDepends[buildArch]![target] = lockedFrom(parseAptSimulation(out, buildArch), table, target) satisfies LockedDeb[];
+        buildDepends[buildArch]![target] = lockedFrom(parseAptSimulation(out, buildArch), table, host) satisfies LockedDeb[];
       }
     }
     return {
@@ -82,7 +90,7 @@ export async function resolveSourcePackage(request: SourceRequest, targetArchs: 
       archive: entry.archive,
       directory: entry.directory,
       files: entry.files,
-      request: { version: request.version, profiles: [...request.profiles], onTopOf: request.onTopOf },
+      request: { version: request.version, profiles: [...request.profiles], onTopOf: request.onTopOf, ...(request.buildDependsFor === "build" ? { buildDependsFor: "build" as const } : {}) },
       buildDepends,
     };
   } finally {

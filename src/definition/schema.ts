@@ -298,6 +298,14 @@ const inputs = z.strictObject({
          * it is locked for are the build platforms.
          */
         onTopOf: z.string().optional(),
+        /**
+         * `build`: the build-dependencies are resolved for the build architecture alone and that
+         * one set serves every target. For sources whose compile takes nothing of the target's
+         * from Debian: Go built without cgo, whose golang-*-dev libraries are architecture `all`
+         * but not `Multi-Arch: foreign`, so apt refuses them to a cross build-dep.
+         * Default `target`: tools for the build architecture, libraries for the target.
+         */
+        buildDependsFor: z.enum(["target", "build"]).default("target"),
       }),
     )
     .default({}),

@@ -30,7 +30,14 @@ describe("Debian source pins against their declaration", () => {
   it("calls another package, version or request stale", () => {
     expect(problems({ ...decl, package: "shairport-sync" })).toEqual(["stale: Debian source hello: shairport-sync (bookworm) declared, hello (bookworm) locked"]);
     expect(problems({ ...decl, version: "2.10-2" })).toEqual(["stale: Debian source hello: version 2.10-2 declared, 2.10-3 locked"]);
-    expect(problems({ ...decl, profiles: [] })).toEqual(["stale: Debian source hello: the request (version, profiles, onTopOf) changed since the lock was made"]);
+    expect(problems({ ...decl, profiles: [] })).toEqual(["stale: Debian source hello: the request (version, profiles, onTopOf, buildDependsFor) changed since the lock was made"]);
+  });
+  it("calls a pin resolved per target stale once the build-dependencies serve every target, and back", () => {
+    const stale = ["stale: Debian source hello: the request (version, profiles, onTopOf, buildDependsFor) changed since the lock was made"];
+    expect(problems({ ...decl, buildDependsFor: "build" })).toEqual(stale);
+    const forBuild = { ...pin, request: { ...pin.request, buildDependsFor: "build" as const } };
+    expect(problems({ ...decl, buildDependsFor: "build" }, forBuild)).toEqual([]);
+    expect(problems(decl, forBuild)).toEqual(stale);
   });
   it("calls a target architecture without build-dependencies unpinned", () => {
     expect(problems(decl, { ...pin, buildDepends: { amd64: { amd64: [] } } })).toEqual(["unpinned: Debian source hello: build-dependencies not locked for amd64->arm64"]);

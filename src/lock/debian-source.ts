@@ -69,8 +69,13 @@ export function debianSourceProblems(image: LoadedImage, name: string, decl: Deb
   const what = `Debian source ${name}`;
   if (pin.package !== decl.package || pin.suite !== decl.suite) out.push({ state: "stale", message: `${what}: ${decl.package} (${decl.suite}) declared, ${pin.package} (${pin.suite}) locked` });
   else if (decl.version && pin.version !== decl.version) out.push({ state: "stale", message: `${what}: version ${decl.version} declared, ${pin.version} locked` });
-  else if (pin.request.version !== decl.version || pin.request.onTopOf !== decl.onTopOf || pin.request.profiles.join(",") !== decl.profiles.join(",")) {
-    out.push({ state: "stale", message: `${what}: the request (version, profiles, onTopOf) changed since the lock was made` });
+  else if (
+    pin.request.version !== decl.version ||
+    pin.request.onTopOf !== decl.onTopOf ||
+    pin.request.profiles.join(",") !== decl.profiles.join(",") ||
+    (pin.request.buildDependsFor ?? "target") !== decl.buildDependsFor
+  ) {
+    out.push({ state: "stale", message: `${what}: the request (version, profiles, onTopOf, buildDependsFor) changed since the lock was made` });
   }
   const targets = debianArchitectures(imagePlatforms(image.def));
   const missing = Object.entries(pin.buildDepends).flatMap(([b, perTarget]) => targets.filter((t) => !perTarget[t]).map((t) => `${b}->${t}`));

@@ -65,7 +65,7 @@ export const debianSourceLockSchema = z.strictObject({
   /** The .dsc first, then every file it lists. */
   files: z.array(sourceFileSchema).min(1),
   /** What was requested: used by `lock --check`. */
-  request: z.strictObject({ version: z.string().optional(), profiles: z.array(z.string()), onTopOf: z.string().optional() }),
+  request: z.strictObject({ version: z.string().optional(), profiles: z.array(z.string()), onTopOf: z.string().optional(), buildDependsFor: z.literal("build").optional() }),
   /** sha256 of the `request.onTopOf` parent's dpkg status per build architecture the closure was resolved on. */
   onTopOfSha256: sha256.optional(),
   /** Build architecture -> target architecture -> the build-dependencies to install (on top of `request.onTopOf`). */
