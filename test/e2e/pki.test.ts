@@ -37,9 +37,9 @@ const ACME = [
   "a second order after a restart on the same /data",
   "the second certificate chains to the same root",
   "the first certificate's serial is in the database",
-  "an order for a name outside PKI_ACME_NAMES is refused",
   "an order signed with an unknown account key is refused",
   "the JWK provisioner is listed",
+  "an order for a name outside PKI_ACME_NAMES is refused",
 ].map((s) => `client-test acme with lego / ${s}`);
 
 /** ELF e_machine of the x86-64 and AArch64 architectures. */

@@ -5,7 +5,7 @@
 set -o errexit -o nounset -o pipefail
 domain="$1"
 dir="/tmp/lego-$domain"
-cp "/tmp/$domain-1.crt" "$dir/certificates/$domain.crt"
+openssl x509 -in "/tmp/$domain-1.crt" -out "$dir/certificates/$domain.crt"
 echo "revoking $(openssl x509 -in "$dir/certificates/$domain.crt" -noout -serial)"
 export LEGO_CA_CERTIFICATES=/tmp/roots.pem
 exec lego --server https://service:9000/acme/acme/directory --email "proof@kiln.test" --accept-tos \

@@ -9,5 +9,5 @@ openssl verify -CAfile /tmp/roots.pem -untrusted "$dir/$domain.issuer.crt" "$dir
 openssl x509 -in "$dir/$domain.crt" -noout -ext subjectAltName
 n=1
 while [ -e "/tmp/$domain-$n.crt" ]; do n=$((n + 1)); done
-cp "$dir/$domain.crt" "/tmp/$domain-$n.crt"
+openssl x509 -in "$dir/$domain.crt" -out "/tmp/$domain-$n.crt"
 echo "certificate $n: $(openssl x509 -in "$dir/$domain.crt" -noout -serial)"
