@@ -52,7 +52,7 @@ async function head(digest: string, platform: string, file: string): Promise<Buf
   const desc = index.manifests.find((m) => `${m.platform?.os}/${m.platform?.architecture}` === platform)!;
   const manifest = await store.readJson<OciManifest>(desc.digest);
   const layers = [];
-  for (const l of manifest.layers) layers.push(await readLayer(store.blobPath(l.digest), l.mediaType, { keepContentBytes: 64 * 1024 * 1024, keepContentOf: (p) => p === file, hashFiles: false }));
+  for (const l of manifest.layers) layers.push(await readLayer(store, l, { keepContentBytes: 64 * 1024 * 1024, keepContentOf: (p) => p === file, hashFiles: false }));
   return squash(layers).get(file)!.content!;
 }
 
