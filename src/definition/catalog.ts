@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { KilnError } from "../errors.ts";
 import { catalogRoot } from "../paths.ts";
+import { describeLoadFailure } from "./load-error.ts";
 import { definitionSchema, type ImageDefinition } from "./schema.ts";
 
 export const DEFINITION_FILE = "image.ts";
@@ -72,8 +73,7 @@ export async function loadDefinitionFile(file: string, expectedName?: string): P
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    throw new KilnError(`${rel}: cannot load the definition: ${msg}`, "fix the TypeScript error in that file");
+    throw new KilnError(describeLoadFailure(e, file), "fix the TypeScript error in that file");
   }
   if (mod.default === undefined) throw new KilnError(`${rel}: no default export`, "end the file with `export default defineImage({ ... })`");
   const parsed = definitionSchema.safeParse(mod.default, { reportInput: true });

@@ -5,6 +5,7 @@
  * given, every parent whose locked digest is no longer what the store holds.
  */
 import type { LoadedImage } from "../definition/catalog.ts";
+import { KilnError } from "../errors.ts";
 import type { OciStore } from "../oci/store.ts";
 import { debianArchitectures, declaredDownloads, imagePlatforms, type InputKind } from "./declared.ts";
 import { debianSourceProblems } from "./debian-source.ts";
@@ -103,4 +104,16 @@ export async function checkLock(image: LoadedImage, lock: Lock | undefined, opts
   for (const name of Object.keys(lock?.npm ?? {})) if (!(name in def.inputs.npm)) add("npm", name, "extra", `npm ${name} is locked but no longer declared`);
 
   return problems;
+}
+
+/**
+ * Why a build refuses this lock (an input unpinned, a pin for another declaration), with the fix; undefined
+ * when it builds. `ignore`: kinds the caller pins itself (a catalog build pins parents before each child).
+ */
+export async function lockRefusal(image: LoadedImage, lock: Lock | undefined, ignore: InputKind[] = []): Promise<KilnError | undefined> {
+  const problems = (await checkLock(image, lock)).filter((p) => p.state !== "extra" && !ignore.includes(p.kind));
+  if (!problems.length) return undefined;
+  const first = problems[0]!;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+  return new KilnError(`${image.name}: ${first.state === "unpinned" ? "unpinned input" : "stale lock"}: ${first.message}${more}`, `run \`kiln refresh ${image.name}\``);
 }

@@ -19,7 +19,7 @@ import { KilnError } from "../errors.ts";
 import { OciStore } from "../oci/store.ts";
 import { cacheDir, storeDir } from "../paths.ts";
 import type { Settings } from "../settings/schema.ts";
-import { checkLock } from "./check.ts";
+import { lockRefusal } from "./check.ts";
 import { prepareDebianInput } from "./debian.ts";
 import { prepareDebianSources } from "./debian-source.ts";
 import { prepareNpm } from "./npm.ts";
@@ -56,12 +56,8 @@ export async function prepareInputs(req: PrepareRequest): Promise<PreparedInputs
   const fix = `run \`kiln refresh ${image.name}\``;
 
   // 1. Refusals: the lock must pin exactly what the definition declares.
-  const problems = (await checkLock(image, lock)).filter((p) => p.state !== "extra");
-  if (problems.length) {
-    const first = problems[0]!;
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
-    throw new KilnError(`${image.name}: ${first.state === "unpinned" ? "unpinned input" : "stale lock"}: ${first.message}${more}`, fix);
-  }
+  const refused = await lockRefusal(image, lock);
+  if (refused) throw refused;
   // An image without external inputs has no lock: nothing is pinned, nothing to prepare.
   const pinned: Lock = lock ?? { lockVersion: 1, image: image.name };
 

@@ -156,7 +156,7 @@ describe("kiln site", () => {
     const r = await kiln(["site", "--out", path.join(dir, "nowhere-site")], { ...env, KILN_STORE: path.join(dir, "no-such-store") });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/^kiln: no store at .*no-such-store; build something first/);
+    expect(r.stderr).toMatch(/^kiln: no store at .*no-such-store \(from KILN_STORE\); check that path, or build into it first: kiln build IMAGE --with-parents$/m);
     expect(r.stderr).not.toMatch(NO_TRACE);
   });
 });

@@ -14,6 +14,9 @@ import { storeDir } from "../../paths.ts";
 import { addBuildOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
 import { formatArgv } from "../format.ts";
 import { withExamples } from "../examples.ts";
+import { openExistingStore } from "../../catalog/existing-store.ts";
+import { withParentsHint } from "../../catalog/with-parents.ts";
+import { preflight } from "../preflight.ts";
 
 export function register(program: Command): void {
   addBuildOptions(withExamples(program.command("build"), [
@@ -48,6 +51,9 @@ export function register(program: Command): void {
       }
       if (!image) throw new KilnError("no image named", "kiln build IMAGE (see `kiln ls`), or --all");
       const request = buildRequestFrom(image, flags);
+      // A dry run writes nothing, not even an empty store.
+      const store = flags.dryRun ? await openExistingStore(settings, () => withParentsHint(request.ref, { settings })) : await OciStore.open(storeDir(settings));
+      await preflight(request.ref, { settings, store });
       // Record what the image was built from, so `kiln status` can tell later whether it is stale;
       // the record needs the whole catalog, so a broken definition elsewhere only skips it.
       const annotations = () =>
@@ -57,7 +63,6 @@ export function register(program: Command): void {
         });
       const result = await buildImage({ ...request, annotations }, { settings });
       if (!flags.dryRun) {
-        const store = await OciStore.open(storeDir(settings));
         await recordBuildQuietly(store, CatalogState.forStore(store.dir), { ref: result.ref, digest: result.digest, durationMs: result.durationMs, imageDir: path.join(imagesDir(), result.image) });
       }
       process.stdout.write(flags.json ? JSON.stringify(resultData(result), null, 2) + "\n" : describeResult(result, flags.dryRun));

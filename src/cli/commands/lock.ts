@@ -6,11 +6,11 @@ import { renderChanges } from "../../lock/diff.ts";
 import { readLock } from "../../lock/io.ts";
 import { completeLock, hasInputs } from "../../lock/refresh.ts";
 import { parseSnapshot, selectImages, writeLockIfChanged } from "../../lock/select.ts";
-import { OciStore } from "../../oci/store.ts";
-import { catalogRoot, storeDir } from "../../paths.ts";
+import { catalogRoot } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
 import { withExamples } from "../examples.ts";
 import { counted, partOf } from "../../util/words.ts";
+import { openExistingStore } from "../../catalog/existing-store.ts";
 
 interface LockFlags extends SettingsFlags {
   all?: boolean;
@@ -34,7 +34,8 @@ export function register(program: Command): void {
     const settings = await settingsFrom(flags);
     const images = await selectImages("lock", name, flags.all, catalogRoot());
     if (flags.check) {
-      const store = await OciStore.open(storeDir(settings));
+      // Parent pins are compared with the store; a lock without parents needs none.
+      const store = images.some((i) => Object.keys(i.def.parents).length) ? await openExistingStore(settings) : undefined;
       const stale: string[] = [];
       for (const image of images) {
         const problems = await checkLock(image, await readLock(image.dir), { store });

@@ -6,10 +6,10 @@ import { listCatalog, markdownTable, updateReadme, type ListedImage } from "../.
 import { table } from "../../catalog/report.ts";
 import { loadCatalog } from "../../definition/catalog.ts";
 import { CATEGORIES } from "../../definition/schema.ts";
-import { OciStore } from "../../oci/store.ts";
-import { catalogRoot, storeDir } from "../../paths.ts";
+import { catalogRoot } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
 import { withExamples } from "../examples.ts";
+import { openExistingStore } from "../../catalog/existing-store.ts";
 
 interface LsFlags extends SettingsFlags {
   json?: boolean;
@@ -41,7 +41,7 @@ export function register(program: Command): void {
       return;
     }
     const settings = await settingsFrom(flags);
-    const entries = await storeEntries(await OciStore.open(storeDir(settings)));
+    const entries = await storeEntries(await openExistingStore(settings));
     const images = listCatalog(catalog, entries).filter((i) => !flags.category || i.category === flags.category);
     process.stdout.write(flags.json ? JSON.stringify(images, null, 2) + "\n" : describeImages(images));
   });

@@ -9,6 +9,10 @@ import type { BuildPlan } from "../../plan/types.ts";
 import { addPlanOptions, buildRequestFrom, settingsFrom, type BuildFlags } from "../options.ts";
 import { formatArgv } from "../format.ts";
 import { withExamples } from "../examples.ts";
+import { openExistingStore } from "../../catalog/existing-store.ts";
+import { withParentsHint } from "../../catalog/with-parents.ts";
+import { partOf } from "../../util/words.ts";
+import { preflight } from "../preflight.ts";
 
 export function register(program: Command): void {
   addPlanOptions(withExamples(program.command("plan"), [
@@ -30,16 +34,22 @@ export function register(program: Command): void {
         const engine = engineFromSettings(settings);
         if (flags.json) {
           process.stdout.write(JSON.stringify(planned.map((p) => ({ ...p, argv: p.plan ? renderEngineArgv(p.plan, engine) : undefined })), null, 2) + "\n");
-          return;
+        } else {
+          for (const p of planned) {
+            process.stdout.write(`# ${p.ref}: ${p.status}${p.reasons.length ? ` (${p.reasons.join("; ")})` : ""}\n`);
+            process.stdout.write(p.plan ? describePlan(p.plan, engine.driver, renderEngineArgv(p.plan, engine)) : `  ${p.refused ? "refused" : "not plannable yet"}: ${p.refused ?? p.unplanned}\n`);
+          }
         }
-        for (const p of planned) {
-          process.stdout.write(`# ${p.ref}: ${p.status}${p.reasons.length ? ` (${p.reasons.join("; ")})` : ""}\n`);
-          process.stdout.write(p.plan ? describePlan(p.plan, engine.driver, renderEngineArgv(p.plan, engine)) : `  not plannable yet: ${p.unplanned}\n`);
-        }
+        // A definition or lock a build would refuse fails the plan, as it would fail the build.
+        const refused = planned.filter((p) => p.refused);
+        if (refused.length) throw new KilnError(`${partOf(refused.length, planned.length, "target")} would be refused by a build: ${refused.map((p) => p.ref).join(", ")}`, `first: ${refused[0]!.refused}`);
         return;
       }
       if (!image) throw new KilnError("no image named", "kiln plan IMAGE (see `kiln ls`), or --all");
-      const { plan } = await planBuild(buildRequestFrom(image, flags), { settings });
+      const request = buildRequestFrom(image, flags);
+      const store = await openExistingStore(settings, () => withParentsHint(request.ref, { settings }));
+      await preflight(request.ref, { settings, store });
+      const { plan } = await planBuild(request, { settings });
       const engine = engineFromSettings(settings);
       const argv = renderEngineArgv(plan, engine);
       process.stdout.write(flags.json ? JSON.stringify({ plan, engine: { driver: engine.driver }, argv }, null, 2) + "\n" : describePlan(plan, engine.driver, argv));

@@ -1,15 +1,13 @@
 /** `kiln site [--out DIR]`: the catalog as static HTML pages, from the catalog, the store and kiln's records. */
-import fs from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
+import { openExistingStore } from "../../catalog/existing-store.ts";
 import { engineFingerprint } from "../../catalog/engine.ts";
 import { buildGraph } from "../../catalog/graph.ts";
 import { assess } from "../../catalog/staleness.ts";
 import { CatalogState } from "../../catalog/state.ts";
 import { loadCatalog } from "../../definition/catalog.ts";
-import { KilnError } from "../../errors.ts";
-import { OciStore } from "../../oci/store.ts";
-import { catalogRoot, storeDir } from "../../paths.ts";
+import { catalogRoot } from "../../paths.ts";
 import { gatherSite } from "../../site/data.ts";
 import { renderSite } from "../../site/pages.ts";
 import { writeSite } from "../../site/write.ts";
@@ -31,16 +29,12 @@ export function register(program: Command): void {
   ).action(async (flags: SiteFlags) => {
     const started = performance.now();
     const settings = await settingsFrom(flags);
-    const dir = storeDir(settings);
     // Never create a store here: a site of an empty store made by mistake would say "never built" everywhere.
-    if (!(await fs.access(path.join(dir, "index.json")).then(() => true, () => false))) {
-      throw new KilnError(`no store at ${dir}`, "build something first (kiln build IMAGE), or point KILN_STORE at a store");
-    }
+    const store = await openExistingStore(settings);
     const probing = engineFingerprint(settings);
     probing.catch(() => undefined);
     const catalog = await loadCatalog(catalogRoot());
     const graph = buildGraph(catalog);
-    const store = await OciStore.open(dir);
     const state = CatalogState.forStore(store.dir);
     const engine = await probing;
     if (!engine) process.stderr.write("kiln: no engine answers; staleness leaves engine versions out\n");

@@ -1,16 +1,19 @@
 /** `kiln status [IMAGE...|--all]`: which images are up to date, which are stale and why. */
 import { Option, type Command } from "commander";
-import { loadSelection } from "../../catalog/build.ts";
 import { engineFingerprint } from "../../catalog/engine.ts";
 import { table } from "../../catalog/report.ts";
 import { assess } from "../../catalog/staleness.ts";
 import { CatalogState } from "../../catalog/state.ts";
 import { CATEGORIES, type Category } from "../../definition/schema.ts";
-import { OciStore } from "../../oci/store.ts";
-import { storeDir } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
 import { withExamples } from "../examples.ts";
 import { allOf, partOf } from "../../util/words.ts";
+import { openExistingStore } from "../../catalog/existing-store.ts";
+import { withParentsCommand, withParentsHint } from "../../catalog/with-parents.ts";
+import { buildGraph, selectNodes } from "../../catalog/graph.ts";
+import { loadCatalog } from "../../definition/catalog.ts";
+import { KilnError } from "../../errors.ts";
+import { catalogRoot } from "../../paths.ts";
 
 interface StatusFlags extends SettingsFlags {
   all?: boolean;
@@ -39,8 +42,11 @@ export function register(program: Command): void {
     const selection = images.length || flags.category ? { refs: images, category: flags.category, all: flags.all } : { all: true };
     const probing = engineFingerprint(settings);
     probing.catch(() => undefined);
-    const { graph, refs } = await loadSelection(selection);
-    const store = await OciStore.open(storeDir(settings));
+    const catalog = await loadCatalog(catalogRoot());
+    const graph = buildGraph(catalog);
+    const refs = selectNodes(graph, catalog, selection);
+    if (refs.length === 0) throw new KilnError(`no image matches ${flags.category ? `category ${flags.category}` : "the selection (the catalog is empty)"}`, "`kiln ls` lists the catalog");
+    const store = await openExistingStore(settings, images.length === 1 ? () => withParentsHint(images[0]!, { settings }) : undefined);
     const engine = await probing;
     if (!engine) process.stderr.write("kiln: no engine answers; engine versions are left out of the comparison\n");
     const result = await assess(graph, refs, { store, state: CatalogState.forStore(store.dir), settings, engine, platforms: flags.platform });
@@ -56,7 +62,9 @@ export function register(program: Command): void {
         ),
       );
       const stale = rows.filter((f) => f.status !== "up-to-date").length;
-      process.stdout.write(stale ? `${partOf(stale, rows.length, "image", ["needs", "need"])} a build: kiln build --all\n` : `${allOf(rows.length, "image")} ${rows.length === 1 ? "is" : "are"} up to date\n`);
+      // One image named: the build that brings it and what it stands on up to date, with what that builds.
+      const fix = images.length === 1 && !flags.category ? withParentsCommand(images[0]!, graph, selectNodes(graph, catalog, { refs: images, withParents: true }), result) : "kiln build --all";
+      process.stdout.write(stale ? `${partOf(stale, rows.length, "image", ["needs", "need"])} a build: ${fix}\n` : `${allOf(rows.length, "image")} ${rows.length === 1 ? "is" : "are"} up to date\n`);
     }
     if (flags.check && rows.some((f) => f.status !== "up-to-date")) process.exitCode = 1;
   });

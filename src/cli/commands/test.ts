@@ -7,11 +7,12 @@ import { recordTest, summarizeTest } from "../../catalog/test-records.ts";
 import { formatResults, junitXml, type CheckResult } from "../../checks/results.ts";
 import { testImage } from "../../checks/test-image.ts";
 import { KilnError } from "../../errors.ts";
-import { OciStore } from "../../oci/store.ts";
-import { catalogRoot, storeDir } from "../../paths.ts";
+import { catalogRoot } from "../../paths.ts";
 import { addSettingsOptions, settingsFrom, type SettingsFlags } from "../options.ts";
 import { platformList } from "./checks-common.ts";
 import { withExamples } from "../examples.ts";
+import { openExistingStore } from "../../catalog/existing-store.ts";
+import { requireBuilt, withParentsHint } from "../../catalog/with-parents.ts";
 
 interface TestFlags extends SettingsFlags {
   platform?: string[];
@@ -38,7 +39,8 @@ export function register(program: Command): void {
     const settings = await settingsFrom(flags);
     const timeout = Number(flags.healthTimeout);
     if (!Number.isFinite(timeout) || timeout <= 0) throw new KilnError(`invalid --health-timeout "${flags.healthTimeout}"`, "give seconds, e.g. --health-timeout 60");
-    const store = await OciStore.open(storeDir(settings));
+    const store = await openExistingStore(settings, () => withParentsHint(ref, { settings }));
+    await requireBuilt(ref, { settings, store });
     let tested: { ref: string; digest: string } | undefined;
     const results: CheckResult[] = await testImage({
       ref,
