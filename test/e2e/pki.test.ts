@@ -94,7 +94,7 @@ describe("pki", () => {
     expect(config.Healthcheck?.Test).toEqual(["CMD", "/usr/bin/pki-init", "health"]);
     expect(Object.keys(config.Volumes ?? {}).sort()).toEqual(["/certs", "/data"]);
     console.log(`${platform}: pki ${(img.compressed / 1e6).toFixed(2)} MB compressed`);
-    expect(img.compressed).toBeLessThan(25e6);
+    expect(img.compressed).toBeLessThan(20e6);
   });
 
   it(`passes kiln test on ${proofPlatforms().join(" and ")}, lego's proofs included`, async () => {
