@@ -20,7 +20,10 @@ const EMPTY_CONFIG = path.join(os.tmpdir(), "kiln-test-empty-config.json");
 
 /** Runs `bin/kiln` as a user would. */
 export async function kiln(args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO): Promise<CliResult> {
-  await fs.writeFile(EMPTY_CONFIG, "{}\n");
+  // Written aside and renamed: test files run side by side, and a kiln starting meanwhile must never read it half-written.
+  const aside = `${EMPTY_CONFIG}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  await fs.writeFile(aside, "{}\n");
+  await fs.rename(aside, EMPTY_CONFIG);
   return runCommand(KILN, args, { ...process.env, KILN_CONFIG: EMPTY_CONFIG, ...env }, cwd);
 }
 
