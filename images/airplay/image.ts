@@ -114,7 +114,7 @@ export default defineImage({
                 outputContains: ["RTSP/1.0 401 Unauthorized", 'WWW-Authenticate: Digest realm="raop"'],
               },
               {
-                name: "a sender without the password is refused: nothing is written",
+                name: "a sender without the password is refused, nothing is written",
                 mount: ["test"],
                 volumes: ["/audio"],
                 command: ["bash", "-c", `${play(4).join(" ")}; ${ANALYSE.join(" ")}`],

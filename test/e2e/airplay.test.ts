@@ -42,7 +42,7 @@ const PLAYS = [
 const PASSWORD = [
   "setup",
   "a classic AirPlay OPTIONS without the password gets 401 and a Digest challenge",
-  "a sender without the password is refused: nothing is written",
+  "a sender without the password is refused, nothing is written",
 ].map((s) => `client-test a password is asked for / ${s}`);
 
 describe("airplay", () => {
